@@ -1,0 +1,1 @@
+"""VLM Run skills contract harness."""

@@ -1,0 +1,57 @@
+"""One exception root, two families.
+
+Errors mean the harness cannot do its job (bad input, bad set-up); failures mean the
+system under test drifted from the contract. Tests and the CLI treat them differently:
+an error exits 2, a failure exits 1.
+
+    HarnessError
+     ├── UsageError            bad flags, missing files, unreachable server
+     ├── DescriptionError      the API description itself is invalid
+     └── BundleError           an inline skill bundle cannot be decoded or is unsafe
+    ContractFailure (AssertionError)
+     └── ConformanceFailure    a request or response does not match the description
+"""
+
+from __future__ import annotations
+
+
+class HarnessError(Exception):
+    """The harness cannot work: fix the input or the set-up, then retry."""
+
+
+class UsageError(HarnessError):
+    """A command-line or configuration mistake."""
+
+
+class DescriptionError(HarnessError):
+    """The API description does not load or does not validate."""
+
+
+class BundleError(HarnessError):
+    """An inline skill bundle is malformed or unsafe.
+
+    `entry` names the zip entry at fault (None when the problem is the archive itself);
+    `code` is a stable machine-readable reason used in 422 bodies and tests.
+    """
+
+    def __init__(self, message: str, *, code: str, entry: str | None = None) -> None:
+        self.code = code
+        self.entry = entry
+        self.message = message
+        where = f" (entry {entry!r})" if entry is not None else ""
+        super().__init__(f"{message}{where}")
+
+
+class ContractFailure(AssertionError):
+    """The system under test does not honour the contract."""
+
+
+class ConformanceFailure(ContractFailure):
+    """A request or response body does not validate against the description.
+
+    `location` is the JSON path of the offending value, e.g. ``skills[1].source.data``.
+    """
+
+    def __init__(self, message: str, *, location: str = "") -> None:
+        self.location = location
+        super().__init__(f"{location}: {message}" if location else message)

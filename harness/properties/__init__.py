@@ -1,0 +1,1 @@
+"""Property-based contract checks: schemathesis driven by the API description."""

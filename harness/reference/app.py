@@ -1,0 +1,189 @@
+"""The embedded reference server: an ASGI app that answers like the API does.
+
+It is a faithful stand-in, not a mock that says yes: bodies are validated with the
+description's own schemas, bundles are decoded and checked, skills resolve through a
+versioned registry, and errors use the API's shapes (401/404 `{"detail": str}`, 422
+FastAPI `{"detail": [{loc, msg, type}]}`). Property tests run against it must find nothing.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from collections import OrderedDict
+from urllib.parse import quote
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from harness.bundles import DEFAULT_LIMITS, BundleLimits
+from harness.contract import Contract, load_contract
+from harness.reference.completions import Rejected, chunks, completion, plan_completion
+from harness.reference.registry import Registry, SkillNotFound
+
+DEFAULT_API_KEY = "harness-local-key"
+RESOLVED_HEADER = "x-harness-resolved-skills"
+MAX_BODY_BYTES = 128 * 1024 * 1024
+JOURNAL_SIZE = 1000  # completion id -> skills resolved, for tests that only see SDK objects
+_INT_RE = re.compile(r"^-?[0-9]{1,4000}$")
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    api_key: str = DEFAULT_API_KEY
+    limits: BundleLimits = DEFAULT_LIMITS
+    max_body_bytes: int = MAX_BODY_BYTES
+
+
+def create_app(
+    *, config: ServerConfig | None = None, registry: Registry | None = None, contract: Contract | None = None
+) -> Starlette:
+    cfg = config or ServerConfig()
+    reg = registry or Registry.seeded()
+    spec = contract or load_contract()
+    journal: OrderedDict[str, list[str]] = OrderedDict()
+
+    def authed(handler: Handler) -> Handler:
+        async def wrapper(request: Request) -> Response:
+            header = request.headers.get("authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), cfg.api_key.encode()):
+                why = "Missing API key" if not header else "Invalid API key"
+                return JSONResponse(
+                    {"detail": f"{why}: send 'Authorization: Bearer <VLMRUN_API_KEY>'"},
+                    status_code=401,
+                    headers={"www-authenticate": "Bearer"},
+                )
+            return await handler(request)
+
+        return wrapper
+
+    async def read_json(request: Request) -> Any:
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > cfg.max_body_bytes:
+                raise Rejected(422, [_detail(["body"], f"Request body over {cfg.max_body_bytes} bytes", "too_large")])
+        try:
+            return json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise Rejected(422, [_detail(["body"], f"JSON decode error: {exc}", "json_invalid")]) from exc
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def chat_completions(request: Request) -> Response:
+        try:
+            body = await read_json(request)
+            plan = plan_completion(body, spec, reg, cfg.limits)
+        except Rejected as exc:
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+        headers = {RESOLVED_HEADER: quote(",".join(plan.labels), safe="@:,-._")}
+        journal[plan.completion_id] = plan.labels
+        while len(journal) > JOURNAL_SIZE:
+            journal.popitem(last=False)
+        if body.get("stream") is True:
+            events = chunks(plan)
+
+            async def stream() -> AsyncIterator[ServerSentEvent]:
+                for event in events:
+                    yield ServerSentEvent(data=json.dumps(event, separators=(",", ":")))
+                yield ServerSentEvent(data="[DONE]")
+
+            return EventSourceResponse(stream(), headers=headers, ping=None, sep="\n")
+        return JSONResponse(completion(plan), headers=headers)
+
+    async def list_skills(request: Request) -> Response:
+        try:
+            query = _list_query(request)
+        except Rejected as exc:
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+        revs = reg.latest() if query["grouped"] else reg.all()
+        key = query["order_by"]
+        revs.sort(key=lambda r: (r.name, r.version) if key == "name" else (r.version, r.name), reverse=query["descending"])
+        page = revs[query["offset"] : query["offset"] + query["limit"]]
+        return JSONResponse([r.info() for r in page])
+
+    async def lookup_skill(request: Request) -> Response:
+        try:
+            body = await read_json(request)
+            violations = spec.violations("SkillLookupRequest", body)
+            if violations:
+                raise Rejected(422, [v.as_detail() for v in violations])
+            version = body.get("skill_version") or body.get("version") or "latest"
+            rev = reg.resolve(skill_id=body.get("id"), skill_name=body.get("name"), version=version)
+        except Rejected as exc:
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+        except SkillNotFound as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=404)
+        return JSONResponse(rev.info())
+
+    async def get_skill(request: Request) -> Response:
+        try:
+            rev = reg.resolve(skill_id=request.path_params["skill_id"])
+        except SkillNotFound as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=404)
+        return JSONResponse(rev.info())
+
+    routes = [
+        Route("/v1/health", authed(health), methods=["GET"]),
+        Route("/v1/openai/chat/completions", authed(chat_completions), methods=["POST"]),
+        Route("/v1/skills", authed(list_skills), methods=["GET"]),
+        Route("/v1/skills/lookup", authed(lookup_skill), methods=["POST"]),
+        Route("/v1/skills/{skill_id}", authed(get_skill), methods=["GET"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.resolutions = journal
+    return app
+
+
+def _detail(loc: list[str | int], msg: str, kind: str) -> dict[str, Any]:
+    return {"loc": loc, "msg": msg, "type": kind}
+
+
+def _list_query(request: Request) -> dict[str, Any]:
+    """Strict query parsing: what the description declares, nothing coerced loosely."""
+    q = request.query_params
+    errors: list[dict[str, Any]] = []
+    out: dict[str, Any] = {"limit": 25, "offset": 0, "order_by": "created_at", "descending": True, "grouped": False}
+
+    def integer(name: str, low: int, high: int | None) -> None:
+        if name not in q:
+            return
+        raw = q[name]
+        if not _INT_RE.match(raw) or int(raw) < low or (high is not None and int(raw) > high):
+            bound = f"an integer from {low} to {high}" if high is not None else f"an integer >= {low}"
+            errors.append(_detail(["query", name], f"Input should be {bound}, got {raw!r}", "int_parsing"))
+            return
+        out[name] = int(raw)
+
+    def boolean(name: str) -> None:
+        if name not in q:
+            return
+        raw = q[name]
+        if raw not in ("true", "false"):
+            errors.append(_detail(["query", name], f"Input should be true or false, got {raw!r}", "bool_parsing"))
+            return
+        out[name] = raw == "true"
+
+    integer("limit", 1, 1000)
+    integer("offset", 0, None)
+    boolean("descending")
+    boolean("grouped")
+    if "order_by" in q:
+        if q["order_by"] not in ("created_at", "updated_at", "name"):
+            errors.append(_detail(["query", "order_by"], "Input should be 'created_at', 'updated_at' or 'name'", "enum"))
+        else:
+            out["order_by"] = q["order_by"]
+    if errors:
+        raise Rejected(422, errors)
+    return out

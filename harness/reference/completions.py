@@ -1,0 +1,145 @@
+"""What the reference server does with a chat-completions body, without HTTP.
+
+Order of judgement mirrors a FastAPI server: schema validation (422), then the rules a
+schema cannot state — inline bundles must decode into a safe zip with a valid SKILL.md
+(422 naming `source.data` or `bundle`) — then skill resolution (404), then the answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.bundles import BundleLimits, decode_bundle
+from harness.canonical import canonicalize, effective_bundle, effective_version, is_inline
+from harness.contract import Contract, Loc, Violation
+from harness.errors import BundleError
+from harness.reference.content import structured_content, text_content
+from harness.reference.registry import Registry, SkillNotFound
+
+DEFAULT_MODEL = "vlmrun-orion-1:auto"
+CREATED = 1_767_225_600  # 2026-01-01T00:00:00Z: fixed so answers are reproducible
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A valid request, its skills resolved: everything needed to answer it."""
+
+    key: str
+    model: str
+    labels: list[str]
+    schema: Mapping[str, Any] | None
+    session_id: str
+    prompt_tokens: int
+    resolved: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def completion_id(self) -> str:
+        return f"chatcmpl-{self.key[:24]}"
+
+
+class Rejected(Exception):
+    def __init__(self, status: int, detail: Any) -> None:
+        self.status = status
+        self.detail = detail
+        super().__init__(detail)
+
+
+def plan_completion(body: Any, contract: Contract, registry: Registry, limits: BundleLimits) -> Plan:
+    """Validate and resolve a body, or raise `Rejected` with the API's status and detail."""
+    violations = contract.violations("ChatCompletionRequest", body)
+    if violations:
+        raise Rejected(422, [v.as_detail() for v in violations])
+    skills = body.get("skills") or []
+    bundle_violations: list[Violation] = []
+    labels: list[str] = []
+    resolved: list[dict[str, str]] = []
+    schema: Mapping[str, Any] | None = None
+    for i, skill in enumerate(skills):
+        if is_inline(skill):
+            source = skill.get("source")
+            from_source = isinstance(source, Mapping) and source.get("data") is not None
+            loc: Loc = ("skills", i, "source", "data") if from_source else ("skills", i, "bundle")
+            try:
+                bundle = decode_bundle(effective_bundle(skill), limits=limits)
+            except BundleError as exc:
+                bundle_violations.append(Violation(loc, _bundle_message(exc), f"bundle.{exc.code}"))
+                continue
+            name = skill.get("name") or bundle.skill.name
+            labels.append(f"{name}@inline:{bundle.digest.split(':', 1)[1][:12]}")
+            resolved.append({"name": name, "version": "inline", "digest": bundle.digest})
+            schema = schema or bundle.schema
+            continue
+        version = effective_version(skill)
+        try:
+            rev = registry.resolve(skill_id=skill.get("skill_id"), skill_name=skill.get("skill_name"), version=version)
+        except SkillNotFound as exc:
+            raise Rejected(404, f"{exc} (skills[{i}])") from exc
+        labels.append(f"{rev.name}@{rev.version}")
+        resolved.append({"name": rev.name, "version": rev.version, "id": rev.id})
+        schema = schema or rev.schema
+    if bundle_violations:
+        raise Rejected(422, [v.as_detail() for v in bundle_violations])
+    response_format = body.get("response_format")
+    if isinstance(response_format, Mapping) and isinstance(response_format.get("schema"), Mapping):
+        schema = response_format["schema"]
+    key = canonicalize({k: v for k, v in body.items() if k != "stream"}).key  # same answer streamed or not
+    prompt_tokens = sum(len(str(m.get("content") or "")) // 4 + 1 for m in body["messages"])
+    return Plan(
+        key=key,
+        model=body.get("model", DEFAULT_MODEL),
+        labels=labels,
+        schema=schema,
+        session_id=body.get("session_id") or str(uuid.UUID(key[:32])),
+        prompt_tokens=prompt_tokens,
+        resolved=resolved,
+    )
+
+
+def _bundle_message(exc: BundleError) -> str:
+    return f"Invalid skill bundle: {exc}"
+
+
+def answer_text(plan: Plan) -> str:
+    if plan.schema is not None:
+        content = structured_content(plan.schema, plan.key)
+        if content is not None:
+            return content
+    return text_content(plan.labels, plan.key)
+
+
+def _usage(plan: Plan, content: str) -> dict[str, int]:
+    completion_tokens = len(content) // 4 + 1
+    return {
+        "prompt_tokens": plan.prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": plan.prompt_tokens + completion_tokens,
+    }
+
+
+def completion(plan: Plan) -> dict[str, Any]:
+    content = answer_text(plan)
+    return {
+        "id": plan.completion_id,
+        "object": "chat.completion",
+        "created": CREATED,
+        "model": plan.model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": _usage(plan, content),
+        "session_id": plan.session_id,
+    }
+
+
+def chunks(plan: Plan, *, pieces: int = 4) -> list[dict[str, Any]]:
+    """OpenAI-style chunks: a role chunk, the content in pieces, then a final chunk with usage."""
+    content = answer_text(plan)
+    base = {"id": plan.completion_id, "object": "chat.completion.chunk", "created": CREATED, "model": plan.model}
+    step = max(1, -(-len(content) // pieces))
+    out = [{**base, "session_id": plan.session_id, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
+    for start in range(0, len(content), step):
+        piece = content[start : start + step]
+        out.append({**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
+    out.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": _usage(plan, content)})
+    return out

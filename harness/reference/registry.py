@@ -1,0 +1,174 @@
+"""The reference server's skill registry: named skills with dated revisions.
+
+Resolution follows docs.vlm.run/skills/reference: `skill_id` first (a revision's UUID, or
+a name), then `skill_name`; `latest` is the newest revision, any other version must match
+a revision exactly. Unknown skills and unknown pins raise `SkillNotFound` naming both.
+
+On disk a registry is a folder of skills. A skill folder either holds revision folders
+named `YYYYMMDD-<hash>` (each with SKILL.md) or is itself a revision (SKILL.md at its
+top); a bare revision gets the version `<date>-<digest[:8]>`, the date taken from a
+`skill_version`/`version` frontmatter value of that shape or else 19800101 (the fixed zip
+epoch), so the same files always give the same version.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.bundles import build_bundle, canonical_digest, parse_skill_md
+from harness.errors import UsageError
+
+VERSION_RE = re.compile(r"^(\d{8})-([0-9a-z]{3,40})$")
+_NAMESPACE = uuid.UUID("6f1c3c2e-52d4-4d0a-9d1e-3b0f7f2a9a10")
+SEED_DIR = Path(__file__).resolve().parent / "skills"
+
+
+class SkillNotFound(LookupError):
+    """No revision matches: the message names the skill and the version asked for."""
+
+
+@dataclass(frozen=True)
+class SkillRevision:
+    id: str
+    name: str
+    description: str
+    version: str
+    files: Mapping[str, bytes] = field(repr=False)
+    digest: str
+    schema: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def created_at(self) -> str:
+        day = self.version[:8]
+        return f"{day[:4]}-{day[4:6]}-{day[6:8]}T00:00:00Z"
+
+    def info(self) -> dict[str, Any]:
+        """The `SkillInfo` wire shape."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "skill_version": self.version,
+            "skill_uri": f"skills/{self.name}/{self.version}",
+            "status": "completed",
+            "is_public": True,
+            "created_at": self.created_at,
+            "updated_at": self.created_at,
+        }
+
+    def bundle(self) -> bytes:
+        return build_bundle(self.files)
+
+
+class Registry:
+    """Skills by name, each with revisions ordered oldest to newest."""
+
+    def __init__(self, revisions: Iterable[SkillRevision] = ()) -> None:
+        self._by_name: dict[str, list[SkillRevision]] = {}
+        self._by_id: dict[str, SkillRevision] = {}
+        for rev in revisions:
+            self.add(rev)
+
+    def add(self, rev: SkillRevision) -> None:
+        revs = self._by_name.setdefault(rev.name, [])
+        if any(r.version == rev.version for r in revs):
+            raise UsageError(f"Skill {rev.name!r} has two revisions named {rev.version!r}")
+        revs.append(rev)
+        revs.sort(key=lambda r: r.version)
+        self._by_id[rev.id] = rev
+
+    @classmethod
+    def from_dirs(cls, *dirs: str | os.PathLike[str]) -> Registry:
+        registry = cls()
+        for d in dirs:
+            for rev in load_dir(Path(d)):
+                registry.add(rev)
+        return registry
+
+    @classmethod
+    def seeded(cls, *extra_dirs: str | os.PathLike[str]) -> Registry:
+        """The docs' skills (invoice-extraction, line-item-validation, patient-referral) plus `extra_dirs`."""
+        return cls.from_dirs(SEED_DIR, *extra_dirs)
+
+    def all(self) -> list[SkillRevision]:
+        return [rev for revs in self._by_name.values() for rev in revs]
+
+    def latest(self) -> list[SkillRevision]:
+        return [revs[-1] for revs in self._by_name.values()]
+
+    def resolve(self, *, skill_id: str | None = None, skill_name: str | None = None, version: str = "latest") -> SkillRevision:
+        """The revision a skill reference means; `skill_id` takes precedence over `skill_name`."""
+        if skill_id:
+            rev = self._by_id.get(skill_id)
+            if rev is not None:
+                if version not in ("latest", rev.version):
+                    raise SkillNotFound(
+                        f"Skill id {skill_id!r} is revision {rev.version!r} of {rev.name!r}, not version {version!r}"
+                    )
+                return rev
+            return self._by_name_version(skill_id, version, via="skill_id")
+        if skill_name:
+            return self._by_name_version(skill_name, version, via="skill_name")
+        raise SkillNotFound("Neither skill_id nor skill_name was given")
+
+    def _by_name_version(self, name: str, version: str, *, via: str) -> SkillRevision:
+        revs = self._by_name.get(name)
+        if not revs:
+            raise SkillNotFound(f"Skill not found: {via} {name!r} matches no skill id or name")
+        if version == "latest":
+            return revs[-1]
+        for rev in revs:
+            if rev.version == version:
+                return rev
+        known = ", ".join(r.version for r in revs)
+        raise SkillNotFound(f"Skill {name!r} has no version {version!r} (known versions: {known})")
+
+
+def load_dir(root: Path) -> list[SkillRevision]:
+    """Every revision under a registry folder (see the module docstring for the layout)."""
+    if not root.is_dir():
+        raise UsageError(f"Skills folder {root} does not exist or is not a folder")
+    revisions: list[SkillRevision] = []
+    for skill_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if (skill_dir / "SKILL.md").is_file():
+            revisions.append(load_revision(skill_dir, version=None))
+            continue
+        for rev_dir in sorted(p for p in skill_dir.iterdir() if p.is_dir() and VERSION_RE.match(p.name)):
+            revisions.append(load_revision(rev_dir, version=rev_dir.name))
+    return revisions
+
+
+def load_revision(folder: Path, *, version: str | None) -> SkillRevision:
+    from harness.bundles.build import collect_directory
+    from harness.errors import BundleError
+
+    try:
+        files = collect_directory(folder)
+        meta = parse_skill_md(files["SKILL.md"].decode("utf-8"))
+    except (BundleError, UnicodeDecodeError) as exc:
+        raise UsageError(f"Skill folder {folder} is not a valid skill: {exc}") from exc
+    digest = canonical_digest(files)
+    if version is None:
+        declared = str(meta.frontmatter.get("skill_version") or meta.frontmatter.get("version") or "")
+        match = VERSION_RE.match(declared)
+        version = declared if match else f"19800101-{digest.split(':', 1)[1][:8]}"
+    schema = None
+    if "schema.json" in files:
+        import json
+
+        schema = json.loads(files["schema.json"])
+    return SkillRevision(
+        id=str(uuid.uuid5(_NAMESPACE, f"{meta.name}@{version}")),
+        name=meta.name,
+        description=meta.description,
+        version=version,
+        files=files,
+        digest=digest,
+        schema=schema,
+    )
