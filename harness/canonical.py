@@ -96,9 +96,17 @@ def canonical_skill(skill: Any) -> Any:
     if not isinstance(skill, Mapping):
         return _drop_nulls(skill)
     if is_inline(skill):
-        out = {k: _drop_nulls(v) for k, v in skill.items() if v is not None and k not in ("skill_version", "bundle", "source")}
+        out = {
+            k: _drop_nulls(v)
+            for k, v in skill.items()
+            if v is not None and k not in ("skill_version", "bundle", "source")
+        }
         source = skill.get("source")
-        rest = {k: _drop_nulls(v) for k, v in source.items() if v is not None and k != "data"} if isinstance(source, Mapping) else {}
+        rest = (
+            {k: _drop_nulls(v) for k, v in source.items() if v is not None and k != "data"}
+            if isinstance(source, Mapping)
+            else {}
+        )
         data = effective_bundle(skill)
         out["source"] = {**SOURCE_DEFAULTS, **rest, **({"digest": bundle_token(data)} if data is not None else {})}
         return out

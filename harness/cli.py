@@ -18,27 +18,40 @@ from rich.table import Table
 
 from harness.errors import HarnessError
 
+ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="harness", description="Contract harness for VLM Run chat completions with skills.")
+    parser = argparse.ArgumentParser(
+        prog="harness", description="Contract harness for VLM Run chat completions with skills."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="Run the embedded reference server.")
     serve.add_argument("--host", default="127.0.0.1", help="Interface to bind (default: 127.0.0.1).")
     serve.add_argument("--port", type=int, default=8765, help="Port (default: 8765; 0 picks a free one).")
-    serve.add_argument("--api-key", default=None, help="Accepted bearer key (default: $VLMRUN_API_KEY or a local default).")
+    serve.add_argument(
+        "--api-key", default=None, help="Accepted bearer key (default: $VLMRUN_API_KEY or a local default)."
+    )
     serve.add_argument("--skills", action="append", default=[], metavar="DIR", help="Extra skills folder (repeatable).")
 
     check = sub.add_parser("check", help="Validate the description and property-test a server against it.")
     check.add_argument("--description", type=Path, default=None, help="API description (default: the packaged one).")
-    check.add_argument("--base-url", default=None, help="Server to test (default: start the embedded reference server).")
+    check.add_argument(
+        "--base-url", default=None, help="Server to test (default: start the embedded reference server)."
+    )
     check.add_argument("--api-key", default=None, help="Bearer key for --base-url (default: $VLMRUN_API_KEY).")
     check.add_argument("--max-examples", type=int, default=300, help="Examples per operation (default: 300).")
     check.add_argument("--junit-xml", type=Path, default=Path("harness-report/junit.xml"), help="JUnit report path.")
     check.add_argument("--seed", type=int, default=None, help="Random seed for a reproducible run.")
     check.add_argument("--workers", type=int, default=1, help="Concurrent schemathesis workers (default: 1).")
+    check.add_argument(
+        "--phases",
+        default=",".join(ALL_PHASES),
+        help=f"Comma-separated schemathesis phases (default: {','.join(ALL_PHASES)}).",
+    )
     return parser
 
 
@@ -81,6 +94,12 @@ def _check(args: argparse.Namespace, console: Console) -> int:
     console.print(f"[green]✓[/] description {description} is valid OpenAPI {contract.document['openapi']}")
     if args.max_examples < 1:
         raise _usage("--max-examples must be at least 1")
+    phases = tuple(p.strip() for p in args.phases.split(",") if p.strip())
+    unknown = sorted(set(phases) - set(ALL_PHASES))
+    if unknown or not phases:
+        raise _usage(
+            f"--phases: unknown phase(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(ALL_PHASES)}"
+        )
 
     def execute(base_url: str, api_key: str) -> int:
         opts = RunOptions(
@@ -91,6 +110,7 @@ def _check(args: argparse.Namespace, console: Console) -> int:
             junit_path=args.junit_xml,
             seed=args.seed,
             workers=args.workers,
+            phases=phases,
         )
         console.print(f"running schemathesis against {base_url} ({args.max_examples} examples per operation)…")
         result = run(opts)
@@ -119,12 +139,12 @@ def _summary(console: Console, result: object) -> None:
     assert isinstance(result, RunResult)
     table = Table(title="Contract check")
     table.add_column("operation")
-    table.add_column("cases", justify="right")
     table.add_column("result")
     for op in result.operations:
         status = "[green]passed[/]" if op.ok else f"[red]{len(op.failures)} failure(s), {len(op.errors)} error(s)[/]"
-        table.add_row(op.name, str(op.cases), status)
+        table.add_row(op.name, status)
     console.print(table)
+    console.print(f"test cases: {result.totals}")
     for op in result.operations:
         for message in [*op.failures, *op.errors][:5]:
             console.print(f"[red]{op.name}[/]: {message[:2000]}", highlight=False)

@@ -7,6 +7,8 @@ source of truth. Validation uses jsonschema-rs on the description's component sc
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import hashlib
 import os
@@ -73,6 +75,34 @@ _KIND_TYPES = {
 }
 
 
+def _is_base64(value: str) -> bool:
+    """OpenAPI's `format: byte`: standard, padded base64 with no whitespace (RFC 4648 §4)."""
+    if len(value) % 4:
+        return False
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
+# jsonschema-rs knows the JSON Schema formats; `byte` is OpenAPI's own and must be added.
+_OPENAPI_FORMATS = {"byte": _is_base64}
+_FORMAT_MESSAGES = {
+    "byte": "Not valid base64: send standard padded base64 (A-Z a-z 0-9 + /, '=' padding) with no whitespace",
+    "uri": "Not a valid URI: include a scheme, e.g. https://… or data:…",
+}
+_MAX_MESSAGE = 300
+
+
+def _short(message: str) -> str:
+    """jsonschema-rs quotes the offending instance; a 70 MB bundle must not come back in a 422."""
+    if len(message) <= _MAX_MESSAGE:
+        return message
+    half = _MAX_MESSAGE // 2
+    return f"{message[:half]} … {message[-half:]}"
+
+
 class Contract:
     """A loaded description: its bytes' hash, its document, and cached validators."""
 
@@ -126,7 +156,7 @@ class Contract:
         if found is None:
             self.schema(name)
             root = {"$ref": f"#/components/schemas/{name}", "components": self.document["components"]}
-            found = jsonschema_rs.Draft202012Validator(root, validate_formats=True)
+            found = jsonschema_rs.Draft202012Validator(root, validate_formats=True, formats=_OPENAPI_FORMATS)
             self._validators[name] = found
         return found
 
@@ -163,7 +193,11 @@ class Contract:
                 for extra in getattr(err.kind, "unexpected", []) or []:
                     yield Violation((*loc, extra), f"Unknown field {extra!r} is not allowed here", "extra_forbidden")
                 continue
-            yield Violation(loc, err.message, _KIND_TYPES.get(kind, kind.lower()))
+            if kind == "Format":
+                fmt = getattr(err.kind, "format", "?")
+                yield Violation(loc, _FORMAT_MESSAGES.get(fmt, f"Value is not a valid {fmt!r}"), "format_error")
+                continue
+            yield Violation(loc, _short(err.message), _KIND_TYPES.get(kind, kind.lower()))
 
     def _schema_at(self, schema_path: Sequence[str | int]) -> Any:
         node: Any = {"components": self.document["components"]}
@@ -229,7 +263,9 @@ class Contract:
         consts = [c for r in refs if (c := self.schema(r).get("properties", {}).get("type", {}).get("const"))]
         if isinstance(instance, dict) and consts:
             allowed = " or ".join(repr(c) for c in consts)
-            return Violation((*loc, "type"), f"Unknown type {instance.get('type')!r}: expected {allowed}", "union_tag_invalid")
+            return Violation(
+                (*loc, "type"), f"Unknown type {instance.get('type')!r}: expected {allowed}", "union_tag_invalid"
+            )
         return Violation(loc, "Value matches none of the allowed shapes", "union_error")
 
     # -- operations ------------------------------------------------------------

@@ -70,13 +70,16 @@ def test_a_changed_reference_changes_the_key(change: dict[str, Any], path: str) 
 def test_changed_bundle_content_changes_the_key() -> None:
     from harness.bundles import build_bundle, encode_bundle
 
-    other = encode_bundle(build_bundle({"SKILL.md": INVOICE_SKILL_MD + "\nOne more line.\n", "schema.json": INVOICE_SCHEMA}))
+    other = encode_bundle(
+        build_bundle({"SKILL.md": INVOICE_SKILL_MD + "\nOne more line.\n", "schema.json": INVOICE_SCHEMA})
+    )
     a = canonicalize(_request([{"type": "inline", "source": {"data": inline_bundle()}}]))
     b = canonicalize(_request([{"type": "inline", "source": {"data": other}}]))
     assert a.key != b.key
     [(path, old, new)] = list(canonical_diff(a.body, b.body))
     assert path == "skills[0].source.digest"
-    assert old.startswith("sha256:") and new.startswith("sha256:")
+    assert old.startswith("sha256:")
+    assert new.startswith("sha256:")
 
 
 def test_skill_version_wins_over_the_legacy_alias() -> None:

@@ -33,7 +33,11 @@ def test_every_request_example_validates() -> None:
 @pytest.mark.parametrize("form", sorted(WIRE_FORMS))
 @pytest.mark.parametrize("example", seed_examples(), ids=lambda e: e.name)
 def test_every_wire_form_of_every_seed_example_validates(form: str, example: Any) -> None:
-    body = {"model": "vlmrun-orion-1:auto", "messages": example.messages, "skills": [WIRE_FORMS[form](s) for s in example.skills]}
+    body = {
+        "model": "vlmrun-orion-1:auto",
+        "messages": example.messages,
+        "skills": [WIRE_FORMS[form](s) for s in example.skills],
+    }
     assert load_contract().violations("ChatCompletionRequest", body) == []
 
 
@@ -49,7 +53,11 @@ def _body(skill: Any) -> dict[str, Any]:
         ({"type": "inlne", "skill_name": "x"}, ("skills", 0, "type"), "union_tag_invalid"),
         ({"type": "inline"}, ("skills", 0), "missing"),
         ({"type": "inline", "skill_name": "x", "source": {"data": "AA=="}}, ("skills", 0, "skill_name"), "type_error"),
-        ({"type": "inline", "source": {"data": "AA==", "media_type": "application/gzip"}}, ("skills", 0, "source", "media_type"), "literal_error"),
+        (
+            {"type": "inline", "source": {"data": "AA==", "media_type": "application/gzip"}},
+            ("skills", 0, "source", "media_type"),
+            "literal_error",
+        ),
         ({"type": "inline", "source": {}}, ("skills", 0, "source", "data"), "missing"),
         ({"skill_name": ""}, ("skills", 0, "skill_name"), "string_too_short"),
         ({"skill_name": 5}, ("skills", 0, "skill_name"), "type_error"),
@@ -71,7 +79,7 @@ def test_violation_messages_read_like_fastapi_details() -> None:
 
 
 def test_missing_description_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(DescriptionError, match="missing.yaml"):
+    with pytest.raises(DescriptionError, match=r"missing\.yaml"):
         Contract.from_path(tmp_path / "missing.yaml")
 
 

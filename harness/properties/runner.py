@@ -9,6 +9,7 @@ bundle strategy (hooks module) and the key, passed through the environment and a
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -19,7 +20,7 @@ from harness.errors import UsageError
 
 CONFIG_FILE = Path(__file__).resolve().parent / "schemathesis.toml"
 HOOKS_MODULE = "harness.properties.hooks"
-ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+_TOTALS_RE = re.compile(r"Test cases:\s*\n\s*(.+)")
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class RunOptions:
     api_key: str
     max_examples: int = 300
     junit_path: Path = Path("harness-report/junit.xml")
-    phases: tuple[str, ...] = ALL_PHASES
+    phases: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
     seed: int | None = None
     workers: int = 1
     timeout: float = 1800.0
@@ -52,6 +53,12 @@ class RunResult:
     returncode: int
     operations: list[OperationResult]
     output: str
+
+    @property
+    def totals(self) -> str:
+        """schemathesis' own count line, e.g. `1101 generated, 1101 passed, 10 skipped`."""
+        match = _TOTALS_RE.search(self.output)
+        return match.group(1) if match else "unknown"
 
     @property
     def failed(self) -> bool:

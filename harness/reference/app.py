@@ -12,10 +12,10 @@ import hmac
 import json
 import re
 from collections import OrderedDict
-from urllib.parse import quote
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.applications import Starlette
@@ -31,6 +31,7 @@ from harness.reference.registry import Registry, SkillNotFound
 DEFAULT_API_KEY = "harness-local-key"
 RESOLVED_HEADER = "x-harness-resolved-skills"
 MAX_BODY_BYTES = 128 * 1024 * 1024
+MAX_DEPTH = 64  # Assumption: the API's limit is undocumented; deeper bodies are hostile, not requests
 JOURNAL_SIZE = 1000  # completion id -> skills resolved, for tests that only see SDK objects
 _INT_RE = re.compile(r"^-?[0-9]{1,4000}$")
 
@@ -74,9 +75,12 @@ def create_app(
             if len(raw) > cfg.max_body_bytes:
                 raise Rejected(422, [_detail(["body"], f"Request body over {cfg.max_body_bytes} bytes", "too_large")])
         try:
-            return json.loads(raw)
+            value = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise Rejected(422, [_detail(["body"], f"JSON decode error: {exc}", "json_invalid")]) from exc
+        if _too_deep(value, MAX_DEPTH):
+            raise Rejected(422, [_detail(["body"], f"JSON nested deeper than {MAX_DEPTH} levels", "too_deep")])
+        return value
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -109,7 +113,9 @@ def create_app(
             return JSONResponse({"detail": exc.detail}, status_code=exc.status)
         revs = reg.latest() if query["grouped"] else reg.all()
         key = query["order_by"]
-        revs.sort(key=lambda r: (r.name, r.version) if key == "name" else (r.version, r.name), reverse=query["descending"])
+        revs.sort(
+            key=lambda r: (r.name, r.version) if key == "name" else (r.version, r.name), reverse=query["descending"]
+        )
         page = revs[query["offset"] : query["offset"] + query["limit"]]
         return JSONResponse([r.info() for r in page])
 
@@ -144,6 +150,23 @@ def create_app(
     app = Starlette(routes=routes)
     app.state.resolutions = journal
     return app
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Iterative, so the check itself cannot hit the recursion limit."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _detail(loc: list[str | int], msg: str, kind: str) -> dict[str, Any]:
@@ -181,7 +204,9 @@ def _list_query(request: Request) -> dict[str, Any]:
     boolean("grouped")
     if "order_by" in q:
         if q["order_by"] not in ("created_at", "updated_at", "name"):
-            errors.append(_detail(["query", "order_by"], "Input should be 'created_at', 'updated_at' or 'name'", "enum"))
+            errors.append(
+                _detail(["query", "order_by"], "Input should be 'created_at', 'updated_at' or 'name'", "enum")
+            )
         else:
             out["order_by"] = q["order_by"]
     if errors:

@@ -137,9 +137,17 @@ def chunks(plan: Plan, *, pieces: int = 4) -> list[dict[str, Any]]:
     content = answer_text(plan)
     base = {"id": plan.completion_id, "object": "chat.completion.chunk", "created": CREATED, "model": plan.model}
     step = max(1, -(-len(content) // pieces))
-    out = [{**base, "session_id": plan.session_id, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
+    out = [
+        {
+            **base,
+            "session_id": plan.session_id,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+        }
+    ]
     for start in range(0, len(content), step):
         piece = content[start : start + step]
         out.append({**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
-    out.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": _usage(plan, content)})
+    out.append(
+        {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": _usage(plan, content)}
+    )
     return out

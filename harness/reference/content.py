@@ -82,7 +82,7 @@ def _instance(schema: Any, root: Mapping[str, Any], seed: str, path: str, depth:
         values = list(schema["enum"])
         return values[int(_token(seed, path), 16) % len(values)]
     for key in ("oneOf", "anyOf", "allOf"):
-        if key in schema and schema[key]:
+        if schema.get(key):
             return _instance(schema[key][0], root, seed, path, depth + 1)
     kind = schema.get("type", "object" if "properties" in schema else "string")
     if isinstance(kind, list):

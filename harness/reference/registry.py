@@ -102,7 +102,9 @@ class Registry:
     def latest(self) -> list[SkillRevision]:
         return [revs[-1] for revs in self._by_name.values()]
 
-    def resolve(self, *, skill_id: str | None = None, skill_name: str | None = None, version: str = "latest") -> SkillRevision:
+    def resolve(
+        self, *, skill_id: str | None = None, skill_name: str | None = None, version: str = "latest"
+    ) -> SkillRevision:
         """The revision a skill reference means; `skill_id` takes precedence over `skill_name`."""
         if skill_id:
             rev = self._by_id.get(skill_id)

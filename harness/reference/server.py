@@ -42,8 +42,8 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _config(app: Starlette, host: str, port: int) -> uvicorn.Config:
-    return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+def _config(app: Starlette, host: str, port: int, *, log_level: str = "warning") -> uvicorn.Config:
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="off")
 
 
 def serve_forever(app: Starlette, *, host: str, port: int, on_ready: object = None) -> None:
@@ -56,11 +56,13 @@ def serve_forever(app: Starlette, *, host: str, port: int, on_ready: object = No
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: Starlette, *, host: str = "127.0.0.1", port: int = 0, timeout: float = 10.0) -> Iterator[Running]:
+def serve_in_thread(
+    app: Starlette, *, host: str = "127.0.0.1", port: int = 0, timeout: float = 10.0
+) -> Iterator[Running]:
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
-    server = uvicorn.Server(_config(app, host, bound_port))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    # "error": fuzzers send malformed HTTP on purpose; uvicorn's warnings about it are noise here.
+    server = uvicorn.Server(_config(app, host, bound_port, log_level="error"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="harness-reference", daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

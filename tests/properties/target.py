@@ -49,6 +49,7 @@ def build_schema() -> schemathesis.BaseSchema:
     else:
         schema.app = create_app(config=ServerConfig(api_key=TARGET.api_key))
     schema.config.update(headers={"Authorization": f"Bearer {TARGET.api_key}"})
-    schema.config.generation.update(max_examples=TARGET.max_examples, modes=["positive", "negative"])
+    modes = [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]
+    schema.config.generation.update(max_examples=TARGET.max_examples, modes=modes)
     schema.config.phases.update(phases=["examples", "coverage", "fuzzing", "stateful"])
     return schema

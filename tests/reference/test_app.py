@@ -43,7 +43,9 @@ def _expected_labels(expected: tuple[str, ...]) -> list[str]:
 @pytest.mark.parametrize("example", seed_examples(), ids=lambda e: e.name)
 def test_seed_examples_resolve_the_documented_skills(client: TestClient, example: Any, form: str) -> None:
     skills = [WIRE_FORMS[form](s) for s in example.skills]
-    response = client.post(COMPLETIONS, headers=AUTH, json={"model": "vlmrun-orion-1:auto", "messages": example.messages, "skills": skills})
+    response = client.post(
+        COMPLETIONS, headers=AUTH, json={"model": "vlmrun-orion-1:auto", "messages": example.messages, "skills": skills}
+    )
     assert response.status_code == 200, response.text
     labels = response.headers[RESOLVED_HEADER].split(",")
     assert [label.split(":")[0] for label in labels] == _expected_labels(example.expected)
@@ -52,7 +54,9 @@ def test_seed_examples_resolve_the_documented_skills(client: TestClient, example
 
 def test_latest_resolves_to_the_newest_revision_and_a_pin_to_exactly_that_one(client: TestClient) -> None:
     latest = client.post(COMPLETIONS, headers=AUTH, json=_body([{"skill_name": "patient-referral"}]))
-    pinned = client.post(COMPLETIONS, headers=AUTH, json=_body([{"skill_name": "patient-referral", "skill_version": PINNED_VERSION}]))
+    pinned = client.post(
+        COMPLETIONS, headers=AUTH, json=_body([{"skill_name": "patient-referral", "skill_version": PINNED_VERSION}])
+    )
     assert latest.headers[RESOLVED_HEADER] == "patient-referral@20260408-9c3a43f5"
     assert pinned.headers[RESOLVED_HEADER] == f"patient-referral@{PINNED_VERSION}"
     # each answer follows its own revision's schema.json: only the newer one has `urgency`
@@ -61,10 +65,16 @@ def test_latest_resolves_to_the_newest_revision_and_a_pin_to_exactly_that_one(cl
 
 
 def test_skill_id_takes_precedence_and_accepts_a_revision_uuid(client: TestClient) -> None:
-    info = client.post("/v1/skills/lookup", headers=AUTH, json={"name": "patient-referral", "skill_version": PINNED_VERSION}).json()
-    r = client.post(COMPLETIONS, headers=AUTH, json=_body([{"skill_id": info["id"], "skill_name": "invoice-extraction"}]))
+    info = client.post(
+        "/v1/skills/lookup", headers=AUTH, json={"name": "patient-referral", "skill_version": PINNED_VERSION}
+    ).json()
+    r = client.post(
+        COMPLETIONS, headers=AUTH, json=_body([{"skill_id": info["id"], "skill_name": "invoice-extraction"}])
+    )
     assert r.headers[RESOLVED_HEADER] == f"patient-referral@{PINNED_VERSION}"
-    clash = client.post(COMPLETIONS, headers=AUTH, json=_body([{"skill_id": info["id"], "skill_version": "20260408-9c3a43f5"}]))
+    clash = client.post(
+        COMPLETIONS, headers=AUTH, json=_body([{"skill_id": info["id"], "skill_version": "20260408-9c3a43f5"}])
+    )
     assert clash.status_code == 404
     assert PINNED_VERSION in clash.json()["detail"]
 
@@ -73,11 +83,16 @@ def test_skill_id_takes_precedence_and_accepts_a_revision_uuid(client: TestClien
     ("skill", "words"),
     [
         ({"skill_name": "no-such-skill"}, ["no-such-skill"]),
-        ({"skill_name": "patient-referral", "skill_version": "20990101-ffffffff"}, ["patient-referral", "20990101-ffffffff", PINNED_VERSION]),
+        (
+            {"skill_name": "patient-referral", "skill_version": "20990101-ffffffff"},
+            ["patient-referral", "20990101-ffffffff", PINNED_VERSION],
+        ),
         ({"skill_id": "00000000-0000-4000-8000-000000000000"}, ["00000000-0000-4000-8000-000000000000"]),
     ],
 )
-def test_unknown_skills_and_pins_are_404_naming_skill_and_version(client: TestClient, skill: Any, words: list[str]) -> None:
+def test_unknown_skills_and_pins_are_404_naming_skill_and_version(
+    client: TestClient, skill: Any, words: list[str]
+) -> None:
     r = client.post(COMPLETIONS, headers=AUTH, json=_body([skill]))
     assert r.status_code == 404
     for word in words:
@@ -85,23 +100,36 @@ def test_unknown_skills_and_pins_are_404_naming_skill_and_version(client: TestCl
 
 
 BAD_BUNDLES = {
-    "not_base64": ("not base64!", "bundle.invalid_base64"),
-    "url_safe_alphabet": (base64.urlsafe_b64encode(b"\xfb\xff" * 30).decode(), "bundle.invalid_base64"),
+    "not_base64": ("not base64!", "format_error"),  # the description's `format: byte`
+    "url_safe_alphabet": (base64.urlsafe_b64encode(b"\xfb\xff" * 30).decode(), "format_error"),
     "not_a_zip": (base64.b64encode(b"plain text").decode(), "bundle.not_a_zip"),
     "no_skill_md": (_zip({"README.md": b"hi"}), "bundle.missing_skill_md"),
     "zip_slip": (_zip({"SKILL.md": b"---\nname: a\ndescription: b\n---\n", "../evil.sh": b"x"}), "bundle.unsafe_path"),
-    "absolute_path": (_zip({"SKILL.md": b"---\nname: a\ndescription: b\n---\n", "/etc/passwd": b"x"}), "bundle.unsafe_path"),
+    "absolute_path": (
+        _zip({"SKILL.md": b"---\nname: a\ndescription: b\n---\n", "/etc/passwd": b"x"}),
+        "bundle.unsafe_path",
+    ),
     "broken_yaml": (_zip({"SKILL.md": b"---\nname: [a\ndescription: b\n---\n"}), "bundle.invalid_yaml"),
     "no_description": (_zip({"SKILL.md": b"---\nname: a\n---\n"}), "bundle.missing_description"),
-    "bomb": (_zip({"SKILL.md": b"---\nname: a\ndescription: b\n---\n", "zeros.bin": b"\0" * 20_000_000}, method=zipfile.ZIP_DEFLATED), "bundle.compression_ratio"),
-    "empty": ("", "bundle.empty"),
+    "bomb": (
+        _zip(
+            {"SKILL.md": b"---\nname: a\ndescription: b\n---\n", "zeros.bin": b"\0" * 20_000_000},
+            method=zipfile.ZIP_DEFLATED,
+        ),
+        "bundle.compression_ratio",
+    ),
+    "empty": ("", "string_too_short"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD_BUNDLES))
 def test_bad_bundles_are_422_naming_source_data(client: TestClient, case: str) -> None:
     data, kind = BAD_BUNDLES[case]
-    r = client.post(COMPLETIONS, headers=AUTH, json=_body([{"skill_name": "invoice-extraction"}, {"type": "inline", "source": {"data": data}}]))
+    r = client.post(
+        COMPLETIONS,
+        headers=AUTH,
+        json=_body([{"skill_name": "invoice-extraction"}, {"type": "inline", "source": {"data": data}}]),
+    )
     assert r.status_code == 422, r.text
     [detail] = r.json()["detail"]
     assert detail["loc"] == ["body", "skills", 1, "source", "data"]
@@ -110,7 +138,9 @@ def test_bad_bundles_are_422_naming_source_data(client: TestClient, case: str) -
 
 
 def test_bad_bundle_under_the_legacy_key_names_bundle(client: TestClient) -> None:
-    r = client.post(COMPLETIONS, headers=AUTH, json=_body([{"type": "inline", "bundle": base64.b64encode(b"nope").decode()}]))
+    r = client.post(
+        COMPLETIONS, headers=AUTH, json=_body([{"type": "inline", "bundle": base64.b64encode(b"nope").decode()}])
+    )
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "skills", 0, "bundle"]
 
@@ -125,6 +155,7 @@ def test_bad_bundle_under_the_legacy_key_names_bundle(client: TestClient) -> Non
         (json.dumps({"messages": [{"role": "user"}], "stream": 0}).encode(), ["body", "stream"]),
         (json.dumps({"messages": [{"role": "user"}], "toolsets": ["web", "3d"]}).encode(), ["body", "toolsets", 1]),
         (b"[" * 100_000, ["body"]),
+        (b'{"messages": [{"role": "user"}], "metadata": ' + b'{"a": ' * 500 + b"1" + b"}" * 501, ["body"]),
     ],
 )
 def test_invalid_bodies_are_422_never_5xx(client: TestClient, content: bytes, loc: list[Any]) -> None:
@@ -160,7 +191,10 @@ def test_streaming_sends_openai_chunks_then_done(client: TestClient) -> None:
     for chunk in chunks:
         assert load_contract().violations("ChatCompletionChunk", chunk) == []
     assert chunks[0]["session_id"] == plain["session_id"]
-    assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == plain["choices"][0]["message"]["content"]
+    assert (
+        "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+        == plain["choices"][0]["message"]["content"]
+    )
     assert chunks[-1]["usage"] == plain["usage"]
 
 
@@ -184,7 +218,9 @@ def test_skills_list_lookup_and_get(client: TestClient) -> None:
     grouped = client.get("/v1/skills?grouped=true&order_by=name&descending=false", headers=AUTH).json()
     assert len(everything) == 4
     assert [s["name"] for s in grouped] == ["invoice-extraction", "line-item-validation", "patient-referral"]
-    info = client.post("/v1/skills/lookup", headers=AUTH, json={"name": "patient-referral", "version": PINNED_VERSION}).json()
+    info = client.post(
+        "/v1/skills/lookup", headers=AUTH, json={"name": "patient-referral", "version": PINNED_VERSION}
+    ).json()
     assert info["skill_version"] == PINNED_VERSION
     assert client.get(f"/v1/skills/{info['id']}", headers=AUTH).json() == info
     assert client.get("/v1/skills/patient-referral", headers=AUTH).json()["skill_version"] == "20260408-9c3a43f5"
@@ -194,7 +230,13 @@ def test_skills_list_lookup_and_get(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("query", "name"),
-    [("limit=0", "limit"), ("limit=abc", "limit"), ("offset=-1", "offset"), ("grouped=yes", "grouped"), ("order_by=size", "order_by")],
+    [
+        ("limit=0", "limit"),
+        ("limit=abc", "limit"),
+        ("offset=-1", "offset"),
+        ("grouped=yes", "grouped"),
+        ("order_by=size", "order_by"),
+    ],
 )
 def test_bad_list_queries_are_422_naming_the_parameter(client: TestClient, query: str, name: str) -> None:
     r = client.get(f"/v1/skills?{query}", headers=AUTH)

@@ -63,23 +63,31 @@ def test_vlmrun_sdk_dict_form(server: Running, app: Starlette, example: SeedExam
 @pytest.mark.parametrize("example", seed_examples(), ids=lambda e: e.name)
 def test_vlmrun_sdk_agent_skill_objects_on_new_openai(server: Running, app: Starlette, example: SeedExample) -> None:
     client = VLMRun(api_key=KEY, base_url=f"{server.url}/v1", max_retries=0)
-    response = client.agent.completions.create(model=MODEL, messages=example.messages, skills=[agent_skill(s) for s in example.skills])
+    response = client.agent.completions.create(
+        model=MODEL, messages=example.messages, skills=[agent_skill(s) for s in example.skills]
+    )
     assert resolved(app, response.id) == expected(example)
 
 
 @pytest.mark.parametrize("example", seed_examples(), ids=lambda e: e.name)
 def test_openai_python_with_agent_skill_objects(server: Running, app: Starlette, example: SeedExample) -> None:
     client = openai.OpenAI(api_key=KEY, base_url=f"{server.url}/v1/openai", max_retries=0)
+    messages: Any = example.messages
     response = client.chat.completions.create(
-        model=MODEL, messages=example.messages, extra_body={"skills": [agent_skill(s) for s in example.skills]}
+        model=MODEL, messages=messages, extra_body={"skills": [agent_skill(s) for s in example.skills]}
     )
     assert resolved(app, response.id) == expected(example)
-    assert response.model_extra is not None and response.model_extra["session_id"]
+    assert response.model_extra is not None
+    assert response.model_extra["session_id"]
 
 
 def test_openai_streaming_sync_and_async(server: Running, app: Starlette) -> None:
     pinned = next(e for e in seed_examples() if e.name == "pinned")
-    body: dict[str, Any] = {"model": MODEL, "messages": pinned.messages, "extra_body": {"skills": [agent_skill(s) for s in pinned.skills]}}
+    body: dict[str, Any] = {
+        "model": MODEL,
+        "messages": pinned.messages,
+        "extra_body": {"skills": [agent_skill(s) for s in pinned.skills]},
+    }
     sync = openai.OpenAI(api_key=KEY, base_url=f"{server.url}/v1/openai", max_retries=0)
     whole = sync.chat.completions.create(**body).choices[0].message.content
     streamed = "".join(c.choices[0].delta.content or "" for c in sync.chat.completions.create(stream=True, **body))
@@ -97,11 +105,15 @@ def test_error_statuses_surface_as_the_sdk_exceptions(server: Running) -> None:
     client = openai.OpenAI(api_key=KEY, base_url=f"{server.url}/v1/openai", max_retries=0)
     messages: Any = [{"role": "user", "content": "hi"}]
     with pytest.raises(openai.NotFoundError) as not_found:
-        client.chat.completions.create(model=MODEL, messages=messages, extra_body={"skills": [{"skill_name": "no-such-skill"}]})
+        client.chat.completions.create(
+            model=MODEL, messages=messages, extra_body={"skills": [{"skill_name": "no-such-skill"}]}
+        )
     assert isinstance(not_found.value.body, dict)
     assert "no-such-skill" in not_found.value.body["detail"]  # FastAPI shape: openai shows only the status
     with pytest.raises(openai.UnprocessableEntityError):
-        client.chat.completions.create(model=MODEL, messages=messages, extra_body={"skills": [{"type": "inline", "source": {"data": "eA=="}}]})
+        client.chat.completions.create(
+            model=MODEL, messages=messages, extra_body={"skills": [{"type": "inline", "source": {"data": "eA=="}}]}
+        )
     bad_key = openai.OpenAI(api_key="wrong", base_url=f"{server.url}/v1/openai", max_retries=0)
     with pytest.raises(openai.AuthenticationError):
         bad_key.chat.completions.create(model=MODEL, messages=messages)

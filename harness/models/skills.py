@@ -1,0 +1,156 @@
+"""Skills as the description defines them (`AgentSkill` and the skill endpoints' bodies).
+
+The two skill shapes are told apart by `type` alone, as the server must: a referenced
+skill may leave `type` out (default `skill_reference`), so anything but `"inline"` is
+read as a reference, and a misspelt `"inlne"` fails there with a `type` error instead of
+matching nothing. Both shapes forbid unknown keys, but accept an explicit null for the
+other shape's keys, because `AgentSkill(...).model_dump()` in the vlmrun SDK sends them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import Discriminator, Field, Tag, model_validator
+
+from harness.models._base import Base64Str, ClosedModel, Omittable, OpenModel
+
+LATEST = "latest"
+"""The `skill_version` that resolves to a skill's most recent revision (the default)."""
+
+SkillStatus = Literal["enqueued", "pending", "running", "completed", "failed", "paused"]
+
+
+class InlineSkillSource(ClosedModel):
+    """The payload of an inline skill: a base64 zip holding `SKILL.md` at its root.
+
+    `type` and `media_type` have one allowed value each and may be left out (openai>=2.17
+    sends only `{"data": ...}`), so they default to it.
+    """
+
+    type: Literal["base64"] = "base64"
+    media_type: Literal["application/zip"] = "application/zip"
+    data: Annotated[Base64Str, Field(min_length=1)]
+
+
+class SkillReference(ClosedModel):
+    """A server-stored skill, named by `skill_id` and/or `skill_name`.
+
+    `skill_version` defaults to `"latest"` like in the description, so whether the caller
+    pinned a version is read from `model_fields_set`; use `effective_version` for the
+    revision the server resolves. `version` is the deprecated alias (no pydantic
+    `deprecated=`, which would warn on every read, including ours).
+    """
+
+    type: Literal["skill_reference"] = "skill_reference"
+    skill_id: str | None = Field(default=None, min_length=1)
+    skill_name: str | None = Field(default=None, min_length=1)
+    skill_version: str | None = Field(default=LATEST, min_length=1)
+    version: str | None = Field(default=None, min_length=1)
+    name: None = None
+    description: None = None
+    source: None = None
+    bundle: None = None
+
+    @model_validator(mode="after")
+    def _needs_an_identifier(self) -> Self:
+        if self.skill_id is None and self.skill_name is None:
+            raise ValueError(
+                "A referenced skill needs 'skill_id' or 'skill_name' (a string); "
+                "for an inline skill set type='inline' and 'source'"
+            )
+        return self
+
+    @property
+    def effective_version(self) -> str:
+        """`skill_version` if sent non-null, else the legacy `version`, else `"latest"`.
+
+        This is the SDKs' rule (vlmrun `AgentSkill`'s before-validator, Node `toJSON`):
+        `skill_version` wins when both are given; an explicit null means the default.
+        """
+        pinned = self.skill_version if "skill_version" in self.model_fields_set else None
+        return pinned or self.version or LATEST
+
+    @property
+    def identifier(self) -> str:
+        """What the server resolves: `skill_id` takes precedence over `skill_name`."""
+        found = self.skill_id or self.skill_name
+        if found is None:  # only after model_construct(), which skips validation
+            raise ValueError("SkillReference has neither skill_id nor skill_name")
+        return found
+
+
+class InlineSkill(ClosedModel):
+    """A skill sent with the request as a zip, not stored: the bundle is its version.
+
+    `bundle` is the deprecated spelling of `source.data`; `effective_data` applies the
+    SDK's precedence; either may be an explicit null (`model_dump()` sends the unused one
+    as null) as long as the other carries the bundle. `skill_version` is tolerated (the
+    vlmrun dict form sends `"latest"`) and ignored; the reference-only keys accept null only.
+    """
+
+    type: Literal["inline"]
+    name: str | None = None
+    description: str | None = None
+    source: InlineSkillSource | None = None
+    bundle: Base64Str | None = None
+    skill_version: str | None = None
+    skill_id: None = None
+    skill_name: None = None
+    version: None = None
+
+    @model_validator(mode="after")
+    def _needs_a_payload(self) -> Self:
+        if self.source is None and self.bundle is None:
+            raise ValueError("An inline skill needs 'source' (with base64 'data') or the deprecated 'bundle'")
+        return self
+
+    @property
+    def effective_data(self) -> str:
+        """The base64 zip the server decodes: `source.data`, which wins over `bundle`."""
+        data = self.source.data if self.source is not None else self.bundle
+        if data is None:  # only after model_construct(), which skips validation
+            raise ValueError("InlineSkill has neither source nor bundle")
+        return data
+
+
+def _skill_kind(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return "inline" if kind == "inline" else "skill_reference"
+
+
+AgentSkill = Annotated[
+    Annotated[SkillReference, Tag("skill_reference")] | Annotated[InlineSkill, Tag("inline")],
+    Discriminator(_skill_kind),
+]
+"""One entry of `skills`: validate with `TypeAdapter(AgentSkill)` or inside a request."""
+
+
+class SkillLookupRequest(OpenModel):
+    """`POST /v1/skills/lookup`: by `id`, by `name`, or by `name` and a pinned version."""
+
+    name: str | None = Field(default=None, min_length=1)
+    id: str | None = Field(default=None, min_length=1)
+    skill_version: str | None = Field(default=None, min_length=1)
+    version: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _needs_an_identifier(self) -> Self:
+        if self.name is None and self.id is None:
+            raise ValueError("A skill lookup needs 'id' or 'name' (a string)")
+        return self
+
+
+class SkillInfo(OpenModel):
+    """One skill revision as the skill endpoints return it; `skill_version` pins it."""
+
+    id: str
+    name: str
+    description: str | None = None
+    skill_version: Omittable[str] = None
+    version: Omittable[str] = Field(default=None, deprecated=True)
+    skill_uri: str | None = None
+    status: SkillStatus | None = None
+    is_public: bool | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
