@@ -100,20 +100,24 @@ def decode_base64(data: str, *, limits: BundleLimits = DEFAULT_LIMITS) -> bytes:
         )
     if not data:
         raise BundleError("bundle is empty: source.data must be a base64-encoded zip", code="empty")
-    bad = _B64_BAD.search(data)
-    if bad is not None:
-        raise BundleError(_describe_bad_char(bad.group(), bad.start()), code="invalid_base64")
     first_pad = data.find("=")
-    if len(data) % 4 or (first_pad != -1 and first_pad < len(data) - 2):
-        raise BundleError(
-            f"base64 length {len(data)} is not a multiple of 4 or '=' is misplaced: send padded standard base64",
-            code="invalid_base64",
-        )
     try:
+        if len(data) % 4 or (first_pad != -1 and first_pad < len(data) - 2):
+            raise ValueError("misplaced padding")
+        # validate=True already refuses every character outside the standard alphabet, so
+        # the slower scan below runs only to word the error (it was ~40% of a 1 MiB digest).
         raw = base64.b64decode(data, validate=True)
         # Unused trailing bits must be zero so one byte string has one encoding.
         canonical = base64.b64encode(base64.b64decode(data[-4:])).decode() == data[-4:]
     except (binascii.Error, ValueError) as exc:
+        bad = _B64_BAD.search(data)
+        if bad is not None:
+            raise BundleError(_describe_bad_char(bad.group(), bad.start()), code="invalid_base64") from None
+        if len(data) % 4 or (first_pad != -1 and first_pad < len(data) - 2):
+            raise BundleError(
+                f"base64 length {len(data)} is not a multiple of 4 or '=' is misplaced: send padded standard base64",
+                code="invalid_base64",
+            ) from None
         raise BundleError(f"invalid base64: {exc}", code="invalid_base64") from None
     if not canonical:
         raise BundleError(

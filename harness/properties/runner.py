@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.errors import UsageError
@@ -87,10 +87,16 @@ def command(opts: RunOptions) -> list[str]:
 
 
 def run(opts: RunOptions) -> RunResult:
-    opts.junit_path.parent.mkdir(parents=True, exist_ok=True)
+    report_dir = opts.junit_path.parent.resolve()
+    report_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HARNESS_API_KEY": opts.api_key, "SCHEMATHESIS_HOOKS": HOOKS_MODULE}
+    opts = replace(opts, description=opts.description.resolve(), junit_path=opts.junit_path.resolve())
     try:
-        proc = subprocess.run(command(opts), env=env, capture_output=True, text=True, timeout=opts.timeout, check=False)
+        # cwd: schemathesis keeps a crash cache in `.schemathesis/` of its working folder;
+        # it belongs with the report, not in the user's checkout.
+        proc = subprocess.run(
+            command(opts), env=env, capture_output=True, text=True, timeout=opts.timeout, check=False, cwd=report_dir
+        )
     except subprocess.TimeoutExpired as exc:
         raise UsageError(f"schemathesis did not finish within {opts.timeout:.0f}s against {opts.base_url}") from exc
     output = proc.stdout + proc.stderr
