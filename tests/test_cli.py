@@ -55,13 +55,19 @@ def test_check_fails_with_exit_1_when_the_server_breaks_the_contract(
 ) -> None:
     # A "mock that says yes": any key, any body, an empty object back.
     broken = Starlette(routes=[Route("/{path:path}", _yes, methods=["GET", "POST"])])
+    key = "sk-never-on-disk-7f3a9c"
+    junit = tmp_path / "j.xml"
     with serve_in_thread(broken) as running:
-        code = main(
-            ["check", *FAST, "--base-url", running.url, "--api-key", "k", "--junit-xml", str(tmp_path / "j.xml")]
-        )
+        code = main(["check", *FAST, "--base-url", running.url, "--api-key", key, "--junit-xml", str(junit)])
     assert code == 1
     err = capsys.readouterr().err
     assert "failure" in err
+    assert "<failure" in junit.read_text()
+    # the key reached the server, never the report, the crash cache or the output
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert key not in path.read_text(errors="replace"), path
+    assert key not in err
 
 
 @pytest.mark.parametrize(
