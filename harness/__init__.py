@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from harness.errors import (
     BundleError,
+    CassetteError,
+    CassetteMiss,
     ConformanceFailure,
     ContractFailure,
     DescriptionError,
@@ -21,10 +23,12 @@ __version__ = "0.1.0"
 __all__ = [
     # errors: the harness cannot work
     "BundleError",
+    "CassetteError",
     "DescriptionError",
     "HarnessError",
     "UsageError",
     # failures: the API drifted
+    "CassetteMiss",
     "ConformanceFailure",
     "ContractFailure",
     # metadata

@@ -87,7 +87,7 @@ def _is_base64(value: str) -> bool:
 
 
 # jsonschema-rs knows the JSON Schema formats; `byte` is OpenAPI's own and must be added.
-_OPENAPI_FORMATS = {"byte": _is_base64}
+OPENAPI_FORMATS = {"byte": _is_base64}
 _FORMAT_MESSAGES = {
     "byte": "Not valid base64: send standard padded base64 (A-Z a-z 0-9 + /, '=' padding) with no whitespace",
     "uri": "Not a valid URI: include a scheme, e.g. https://… or data:…",
@@ -156,7 +156,7 @@ class Contract:
         if found is None:
             self.schema(name)
             root = {"$ref": f"#/components/schemas/{name}", "components": self.document["components"]}
-            found = jsonschema_rs.Draft202012Validator(root, validate_formats=True, formats=_OPENAPI_FORMATS)
+            found = jsonschema_rs.Draft202012Validator(root, validate_formats=True, formats=OPENAPI_FORMATS)
             self._validators[name] = found
         return found
 

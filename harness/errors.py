@@ -7,9 +7,11 @@ an error exits 2, a failure exits 1.
     HarnessError
      ├── UsageError            bad flags, missing files, unreachable server
      ├── DescriptionError      the API description itself is invalid
-     └── BundleError           an inline skill bundle cannot be decoded or is unsafe
+     ├── BundleError           an inline skill bundle cannot be decoded or is unsafe
+     └── CassetteError         a cassette or its blob store cannot be read or written
     ContractFailure (AssertionError)
-     └── ConformanceFailure    a request or response does not match the description
+     ├── ConformanceFailure    a request or response does not match the description
+     └── CassetteMiss          a request has no recorded counterpart in replay
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ class BundleError(HarnessError):
         super().__init__(f"{message}{where}")
 
 
+class CassetteError(HarnessError):
+    """A cassette is malformed or cannot be written; the message names the file and interaction."""
+
+
 class ContractFailure(AssertionError):
     """The system under test does not honour the contract."""
 
@@ -55,3 +61,7 @@ class ConformanceFailure(ContractFailure):
     def __init__(self, message: str, *, location: str = "") -> None:
         self.location = location
         super().__init__(f"{location}: {message}" if location else message)
+
+
+class CassetteMiss(ContractFailure):
+    """Replay found no recorded interaction for a request: the call changed, or was never recorded."""

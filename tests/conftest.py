@@ -25,3 +25,6 @@ def pytest_configure(config: pytest.Config) -> None:
     from tests.properties import target
 
     target.configure(config)
+
+
+pytest_plugins = ["pytester"]

@@ -13,13 +13,17 @@ PACKAGE = Path(__file__).resolve().parent.parent / "harness"
 LAYERS = {
     "errors": 0,
     "contract": 1,
+    "headers": 0,
     "bundles": 1,
     "models": 1,
     "canonical": 2,
     "examples": 2,
+    "clients": 2,
+    "recording": 3,
     "reference": 3,
     "properties": 3,
     "cli": 4,
+    "pytest_plugin": 4,
     "__main__": 5,
     "__init__": 4,
 }

@@ -19,17 +19,20 @@ from urllib.parse import quote
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from harness.bundles import DEFAULT_LIMITS, BundleLimits
 from harness.contract import Contract, load_contract
+from harness.headers import REFERENCE_HEADER, RESOLVED_HEADER
 from harness.reference.completions import Rejected, chunks, completion, plan_completion
 from harness.reference.registry import Registry, SkillNotFound
 
 DEFAULT_API_KEY = "harness-local-key"
-RESOLVED_HEADER = "x-harness-resolved-skills"
+_IDENTITY = b"vlmrun-skills-harness reference server"
 MAX_BODY_BYTES = 128 * 1024 * 1024
 MAX_DEPTH = 64  # Assumption: the API's limit is undocumented; deeper bodies are hostile, not requests
 JOURNAL_SIZE = 1000  # completion id -> skills resolved, for tests that only see SDK objects
@@ -100,7 +103,7 @@ def create_app(
 
             async def stream() -> AsyncIterator[ServerSentEvent]:
                 for event in events:
-                    yield ServerSentEvent(data=json.dumps(event, separators=(",", ":")))
+                    yield ServerSentEvent(data=json.dumps(event, separators=(",", ":"), ensure_ascii=False))
                 yield ServerSentEvent(data="[DONE]")
 
             return EventSourceResponse(stream(), headers=headers, ping=None, sep="\n")
@@ -147,9 +150,24 @@ def create_app(
         Route("/v1/skills/lookup", authed(lookup_skill), methods=["POST"]),
         Route("/v1/skills/{skill_id}", authed(get_skill), methods=["GET"]),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(_IdentifyMiddleware)])
     app.state.resolutions = journal
     return app
+
+
+class _IdentifyMiddleware:
+    """Marks every answer as the reference server's, so cassettes can say what they were recorded against."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (REFERENCE_HEADER.encode(), _IDENTITY)]
+            await send(message)
+
+        await self.app(scope, receive, send_marked)
 
 
 def _too_deep(value: Any, limit: int) -> bool:

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from harness.contract import load_contract
 from harness.examples import PINNED_VERSION, WIRE_FORMS, inline_bundle, seed_examples
-from harness.reference.app import RESOLVED_HEADER
+from harness.headers import RESOLVED_HEADER
 from harness.reference.registry import Registry
 from tests.reference.conftest import AUTH
 

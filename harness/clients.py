@@ -1,0 +1,51 @@
+"""SDK clients pointed at a VLM Run base URL, set up for recording and replay.
+
+Every client is built with `max_retries=0`: a replay miss must fail at once, not turn
+into 13-15 s of backoff (experiments.md §3, pitfall 1).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from harness.errors import UsageError
+
+EMBEDDED_KEY = "harness-local-key"
+INSTALL_HINT = "pip install 'vlmrun-skills-harness[vlmrun]' (or: uv add vlmrun)"
+
+
+def external_base_url(option: str | None) -> str | None:
+    """`--vlmrun-base-url`, else $VLMRUN_BASE_URL, normalised without a trailing slash.
+
+    A trailing slash would give `/v1//openai/...`, which no path matcher matches.
+    """
+    url = option or os.environ.get("VLMRUN_BASE_URL") or None
+    return url.rstrip("/") if url else None
+
+
+def api_key(option: str | None, base_url_option: str | None) -> str:
+    key = option or os.environ.get("VLMRUN_API_KEY")
+    if key:
+        return key
+    if external_base_url(base_url_option):
+        # Replaying needs no key (cassettes hold none); recording will answer 401, which names it.
+        return "vlmrun-api-key-not-set"
+    return EMBEDDED_KEY
+
+
+def make_vlmrun_client(base_url: str, key: str) -> Any:
+    try:
+        from vlmrun.client import VLMRun
+    except ImportError as exc:
+        raise UsageError(f"The vlmrun_client fixture needs the vlmrun SDK: {INSTALL_HINT}") from exc
+    return VLMRun(api_key=key, base_url=base_url, max_retries=0)
+
+
+def make_openai_client(base_url: str, key: str, *, asynchronous: bool) -> Any:
+    try:
+        import openai
+    except ImportError as exc:
+        raise UsageError(f"The openai client fixtures need openai-python: {INSTALL_HINT}") from exc
+    cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
+    return cls(api_key=key, base_url=f"{base_url}/openai", max_retries=0)

@@ -1,0 +1,203 @@
+"""Inline skill bundles stored once, by content, next to the cassettes; and atomic file writes.
+
+A 1 MiB bundle inlined as base64 in every recorded request would bloat each cassette and
+every diff of it. Instead the zip is written once to `<cassettes>/_blobs/sha256-<hex>.zip`,
+named by its canonical digest (harness.bundles), and a cassette holds a short reference.
+Every write goes through a temp file and `os.replace`, so a crash, an exception or a
+concurrent pytest-xdist worker never leaves a half-written cassette or blob behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import IO, Any
+
+from harness.bundles import canonical_digest, digest_b64, read_zip_entries
+from harness.bundles.decode import decode_base64
+from harness.errors import BundleError, CassetteError
+
+BLOB_DIR = "_blobs"
+CASSETTES_DIR = "cassettes"
+_DIGEST = re.compile(r"sha256:([0-9a-f]{64})")
+BLOB_PREFIX = "$blob:"
+_PLACEHOLDER = re.compile(r"\$blob:(sha256:[0-9a-f]{64})")
+_umask_lock = threading.Lock()
+_umask: int | None = None
+
+
+def blob_dir_for(cassette_path: str | os.PathLike[str]) -> Path:
+    """`_blobs` under the nearest `cassettes` ancestor (shared by all cassettes), else beside the cassette."""
+    path = Path(os.path.abspath(cassette_path))  # abspath, not resolve: symlinked checkouts keep their layout
+    for parent in path.parents:
+        if parent.name == CASSETTES_DIR:
+            return parent / BLOB_DIR
+    return path.parent / BLOB_DIR
+
+
+def blob_filename(digest: str) -> str:
+    """`sha256:<hex>` → `sha256-<hex>.zip` (no colon: Windows and some tools choke on one)."""
+    match = _DIGEST.fullmatch(digest)
+    if match is None:
+        raise ValueError(f"not a sha256 digest: {digest!r}")
+    return f"sha256-{match.group(1)}.zip"
+
+
+def zip_digest(zip_bytes: bytes) -> str | None:
+    """Canonical digest of zip bytes, or None when they are not a safe zip."""
+    try:
+        return canonical_digest(read_zip_entries(zip_bytes))
+    except BundleError:
+        return None
+
+
+def _default_mode() -> int:
+    """0o666 less the umask, as `open()` would create it (NamedTemporaryFile uses 0o600)."""
+    global _umask
+    with _umask_lock:
+        if _umask is None:
+            _umask = os.umask(0o022)
+            os.umask(_umask)
+    return 0o666 & ~_umask
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename itself durable; best effort (not every platform can open a directory)."""
+    with suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
+    """Yield a temp file beside `path`; on success fsync it and rename it over `path`, else delete it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = _default_mode()
+    tmp_name: str | None = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False) as tmp:
+            tmp_name = tmp.name
+            yield tmp
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.chmod(tmp_name, mode)
+        os.replace(tmp_name, path)
+    except BaseException:
+        if tmp_name is not None:
+            with suppress(OSError):
+                os.unlink(tmp_name)
+        raise
+    _fsync_dir(path.parent)
+
+
+class BlobStore:
+    """The blob folder of one cassette; reads are verified and cached by digest for one load."""
+
+    def __init__(self, cassette_path: str | os.PathLike[str], root: Path | None = None) -> None:
+        self.cassette = Path(cassette_path)
+        self.root = root if root is not None else blob_dir_for(cassette_path)
+        self._cache: dict[str, bytes] = {}
+        self._b64: dict[str, str] = {}
+
+    def path_for(self, digest: str) -> Path:
+        return self.root / blob_filename(digest)
+
+    def put(self, digest: str, zip_bytes: bytes) -> Path:
+        """Write the blob unless a sound copy is already there; safe when workers race on it."""
+        path = self.path_for(digest)
+        try:
+            existing = path.read_bytes()
+        except FileNotFoundError:
+            existing = None
+        except OSError as exc:
+            raise CassetteError(f"Cannot read blob {path} for cassette {self.cassette}: {exc.strerror}") from exc
+        if existing is not None and zip_digest(existing) == digest:
+            return path
+        try:  # absent or corrupt: both racers write the same content, and os.replace is atomic
+            with atomic_writer(path) as fh:
+                fh.write(zip_bytes)
+        except OSError as exc:
+            raise CassetteError(f"Cannot write blob {path} for cassette {self.cassette}: {exc.strerror}") from exc
+        return path
+
+    def get(self, digest: str, *, index: int) -> bytes:
+        """The zip bytes for `digest`, checked against it once per store."""
+        cached = self._cache.get(digest)
+        if cached is not None:
+            return cached
+        path = self.path_for(digest)
+        where = f"Cassette {self.cassette}: interaction {index}"
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise CassetteError(
+                f"{where}: blob {path} is missing (restore it from version control or re-record)"
+            ) from None
+        except OSError as exc:
+            raise CassetteError(f"{where}: cannot read blob {path}: {exc.strerror}") from exc
+        found = zip_digest(data)
+        if found != digest:
+            what = "not a valid zip" if found is None else f"its content digest is {found}"
+            raise CassetteError(f"{where}: blob {path} is corrupt ({what}); delete it and re-record")
+        self._cache[digest] = data
+        return data
+
+    def b64(self, digest: str, *, index: int) -> str:
+        """The blob as the base64 a client sends in `source.data`, encoded once per store."""
+        found = self._b64.get(digest)
+        if found is None:
+            found = self._b64[digest] = base64.b64encode(self.get(digest, index=index)).decode("ascii")
+        return found
+
+
+# -- placeholders in request bodies --------------------------------------------------------------
+
+
+def _bundle_slots(body: Any) -> list[tuple[dict[str, Any], str]]:
+    """(holder, key) of every `skills[i].source.data` and `skills[i].bundle` in a request body."""
+    skills = body.get("skills") if isinstance(body, dict) else None
+    slots: list[tuple[dict[str, Any], str]] = []
+    for skill in skills if isinstance(skills, list) else []:
+        if isinstance(skill, dict):
+            source = skill.get("source")
+            if isinstance(source, dict) and "data" in source:
+                slots.append((source, "data"))
+            if "bundle" in skill:
+                slots.append((skill, "bundle"))
+    return slots
+
+
+def stash_bundles(body: Any, stash: dict[str, bytes]) -> None:
+    """Replace decodable bundles by placeholders, collecting their zip bytes by digest (in place)."""
+    for holder, key in _bundle_slots(body):
+        value = holder[key]
+        if not isinstance(value, str) or value.startswith(BLOB_PREFIX):
+            continue
+        try:
+            digest = digest_b64(value)
+            if digest not in stash:
+                stash[digest] = decode_base64(value)
+        except BundleError:
+            continue  # not a safe zip: it stays inline, as sent
+        holder[key] = BLOB_PREFIX + digest
+
+
+def restore_bundles(body: Any, fetch: Callable[[str], str]) -> None:
+    """Put the base64 of each referenced blob back in place of its placeholder (in place)."""
+    for holder, key in _bundle_slots(body):
+        value = holder[key]
+        match = _PLACEHOLDER.fullmatch(value) if isinstance(value, str) else None
+        if match is not None:
+            holder[key] = fetch(match.group(1))

@@ -1,0 +1,97 @@
+"""Semantic request matching for vcrpy: method, path, query and the canonical body.
+
+vcrpy's default `match_on` ignores bodies, and its `body` matcher re-parses JSON for every
+candidate on every lookup. Here a request's canonical key is computed once: recorded
+requests keep theirs on the object, live ones are cached by body bytes (vcrpy deep-copies
+the live request for each lookup, but bytes are immutable and shared by the copies).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from harness.canonical import canonical_diff, canonical_json, canonicalize
+
+MATCHER_NAME = "vlmrun_body"
+MATCH_ON = ("method", "path", "query", MATCHER_NAME)
+COMPLETIONS_SUFFIX = "/chat/completions"
+_ATTR = "_harness_canonical"
+_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class CanonicalBody:
+    key: str
+    form: Any
+
+
+_cache: OrderedDict[tuple[str, bytes], CanonicalBody] = OrderedDict()
+
+
+def _body_bytes(request: Any) -> bytes:
+    body = request.body
+    if body is None:
+        return b""
+    return body if isinstance(body, bytes) else str(body).encode()
+
+
+def _compute(path: str, raw: bytes) -> CanonicalBody:
+    if not raw:
+        return CanonicalBody("empty", None)
+    try:
+        parsed = json.loads(raw)
+    except (ValueError, RecursionError):
+        return CanonicalBody("raw:" + hashlib.sha256(raw).hexdigest(), "<non-JSON body>")
+    if path.endswith(COMPLETIONS_SUFFIX):
+        canonical = canonicalize(parsed)
+        return CanonicalBody(canonical.key, canonical.body)
+    return CanonicalBody(hashlib.sha256(canonical_json(parsed).encode()).hexdigest(), parsed)
+
+
+def canonical_body(request: Any) -> CanonicalBody:
+    """The canonical body of a vcrpy request, computed once per recorded request or body."""
+    found = getattr(request, _ATTR, None)
+    if isinstance(found, CanonicalBody):
+        return found
+    path = urlsplit(str(request.uri)).path
+    raw = _body_bytes(request)
+    key = (path, raw)
+    cached = _cache.get(key)
+    if cached is None:
+        cached = _compute(path, raw)
+        _cache[key] = cached
+        if len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    else:
+        _cache.move_to_end(key)
+    with contextlib.suppress(AttributeError):  # vcrpy's Request accepts attributes today
+        setattr(request, _ATTR, cached)
+    return cached
+
+
+def differences(live: Any, recorded: Any, *, limit: int = 6) -> list[str]:
+    """Human-readable canonical differences, e.g. `skills[0].skill_version: recorded '…', sent '…'`."""
+    out = []
+    for path, old, new in canonical_diff(canonical_body(recorded).form, canonical_body(live).form):
+        out.append(f"{path}: recorded {_short(old)}, sent {_short(new)}")
+        if len(out) == limit:
+            out.append("…")
+            break
+    return out
+
+
+def _short(value: Any) -> str:
+    text = value if value == "<absent>" else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def vlmrun_body(live: Any, recorded: Any) -> None:
+    """vcrpy matcher: raises AssertionError naming what differs, as vcrpy's matchers do."""
+    if canonical_body(live).key != canonical_body(recorded).key:
+        raise AssertionError("canonical bodies differ: " + "; ".join(differences(live, recorded)))
