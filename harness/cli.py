@@ -52,6 +52,20 @@ def _parser() -> argparse.ArgumentParser:
         default=",".join(ALL_PHASES),
         help=f"Comma-separated schemathesis phases (default: {','.join(ALL_PHASES)}).",
     )
+    check.add_argument(
+        "--cassettes",
+        action="append",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="Cassette folders to verify too (repeatable; default: every `cassettes` folder below the current one).",
+    )
+
+    verify = sub.add_parser("verify", help="Check recorded cassettes against the description; report drift both ways.")
+    verify.add_argument(
+        "paths", nargs="*", type=Path, metavar="CASSETTE_DIR", help="Default: `cassettes` folders here."
+    )
+    verify.add_argument("--description", type=Path, default=None, help="API description (default: the packaged one).")
     return parser
 
 
@@ -61,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args, console)
+        if args.command == "verify":
+            return _verify(args, console)
         return _check(args, console)
     except HarnessError as exc:
         console.print(f"[bold red]error:[/] {exc}", highlight=False)
@@ -82,6 +98,36 @@ def _serve(args: argparse.Namespace, console: Console) -> int:
 
     serve_forever(app, host=args.host, port=args.port, on_ready=ready)
     return EXIT_OK
+
+
+def _verify_paths(paths: list[Path] | None) -> list[Path]:
+    from harness.recording.verify import discover_cassette_dirs
+
+    if paths:
+        missing = [p for p in paths if not p.exists()]
+        if missing:
+            raise _usage(f"No such cassette folder or file: {', '.join(map(str, missing))}")
+        return paths
+    return discover_cassette_dirs(Path.cwd())
+
+
+def _run_verify(paths: list[Path], description: Path | None, console: Console) -> int:
+    from harness.contract import default_description_path, load_contract
+    from harness.recording.verify import format_result, verify
+
+    contract = load_contract(str(description or default_description_path()))
+    if not paths:
+        console.print("no cassette folders found: nothing to verify")
+        return EXIT_OK
+    result = verify(paths, contract)
+    console.print(format_result(result), highlight=False, markup=False, soft_wrap=True)
+    if result.errors:
+        return EXIT_ERROR
+    return EXIT_FAILED if result.failed else EXIT_OK
+
+
+def _verify(args: argparse.Namespace, console: Console) -> int:
+    return _run_verify(_verify_paths(args.paths), args.description, console)
 
 
 def _check(args: argparse.Namespace, console: Console) -> int:
@@ -116,7 +162,8 @@ def _check(args: argparse.Namespace, console: Console) -> int:
         result = run(opts)
         _summary(console, result)
         console.print(f"JUnit report: {args.junit_xml}")
-        return EXIT_FAILED if result.failed else EXIT_OK
+        cassettes = _run_verify(_verify_paths(args.cassettes), args.description, console)
+        return max(EXIT_FAILED if result.failed else EXIT_OK, cassettes)
 
     if args.base_url:
         key = args.api_key or os.environ.get("VLMRUN_API_KEY")

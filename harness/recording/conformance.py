@@ -56,7 +56,7 @@ def _component(schema: Any) -> str | None:
     return ref.removeprefix(_COMPONENT) if isinstance(ref, str) and ref.startswith(_COMPONENT) else None
 
 
-def _deref(contract: Contract, node: Any) -> Any:
+def deref(contract: Contract, node: Any) -> Any:
     """Follow `$ref`s to local components (responses, parameters, request bodies, schemas)."""
     while isinstance(node, Mapping) and str(node.get("$ref", "")).startswith("#/"):
         ref, node = node["$ref"], contract.document
@@ -121,7 +121,7 @@ def match_operation(contract: Contract, method: str, path: str) -> tuple[str, di
 def _parameters(contract: Contract, template: str, op: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     merged: dict[tuple[str, str], Mapping[str, Any]] = {}
     for raw in [*contract.document["paths"][template].get("parameters", []), *op.get("parameters", [])]:
-        param = _deref(contract, raw)
+        param = deref(contract, raw)
         merged[(param["name"], param["in"])] = param
     return list(merged.values())
 
@@ -143,7 +143,7 @@ def _coerce(raw: str, schema: Mapping[str, Any]) -> Any:
     return parse(raw)
 
 
-def _pick_media(content: Mapping[str, Any], content_type: str | None) -> str | None:
+def pick_media(content: Mapping[str, Any], content_type: str | None) -> str | None:
     """The documented media type (exact, then `type/*`, `*/*`) for a Content-Type, parameters stripped."""
     media = (content_type or "").split(";")[0].strip().lower()
     exact = [k for k in content if k.lower() == media]
@@ -151,7 +151,7 @@ def _pick_media(content: Mapping[str, Any], content_type: str | None) -> str | N
     return next(iter(exact + wild), None) if media else None
 
 
-def _is_json(media: str) -> bool:
+def is_json_media(media: str) -> bool:
     media = media.lower()
     return media == "application/json" or media.endswith("+json")
 
@@ -184,16 +184,16 @@ def parse_sse(body: bytes | str) -> tuple[list[dict[str, str]], bool]:
     return events, bool(data) or rest.startswith("data")
 
 
-def _content_schema(contract: Contract, event_schema: Mapping[str, Any], data: Any) -> Any:
+def content_schema(contract: Contract, event_schema: Mapping[str, Any], data: Any) -> Any:
     """The `contentSchema` of the `data` branch that applies, when it declares JSON content."""
-    data_schema = _deref(contract, _deref(contract, event_schema).get("properties", {}).get("data"))
+    data_schema = deref(contract, deref(contract, event_schema).get("properties", {}).get("data"))
     if not isinstance(data_schema, Mapping) or not isinstance(data, str):
         return None
     for raw in [data_schema, *data_schema.get("oneOf", []), *data_schema.get("anyOf", [])]:
-        branch = _deref(contract, raw)
+        branch = deref(contract, raw)
         if not (isinstance(branch, Mapping) and "contentSchema" in branch):
             continue
-        if _is_json(str(branch.get("contentMediaType"))) and schema_validator(contract, branch).is_valid(data):
+        if is_json_media(str(branch.get("contentMediaType"))) and schema_validator(contract, branch).is_valid(data):
             return branch["contentSchema"]
     return None
 
@@ -237,7 +237,7 @@ class _Checker:
                     self.add("request", (where, name), str(exc), "schema")
                     continue
                 self.violations("request", (where, name), schema, value)
-        spec = _deref(self.contract, op.get("requestBody"))
+        spec = deref(self.contract, op.get("requestBody"))
         if not isinstance(spec, Mapping):
             return
         content = spec.get("content", {})
@@ -246,11 +246,11 @@ class _Checker:
         if not req.body:
             return
         media = req.content_type
-        key = _pick_media(content, media) if media else next((k for k in content if _is_json(k)), None)
+        key = pick_media(content, media) if media else next((k for k in content if is_json_media(k)), None)
         if key is None:
             msg = f"Content-Type {media!r} is not documented (documented: {', '.join(content)})"
             self.add("request", "content-type", msg, "undocumented_media_type")
-        elif _is_json(key):
+        elif is_json_media(key):
             self.json_value("request", (), req.body, content[key].get("schema"))
 
     def response(self, method: str, template: str, op: Mapping[str, Any]) -> None:
@@ -261,8 +261,8 @@ class _Checker:
             msg = f"Status {status} is not documented for {method} {template} (documented: {', '.join(responses)})"
             self.add("response", "status", msg, "undocumented_status")
             return
-        content = _deref(self.contract, responses[key]).get("content") or {}
-        picked = _pick_media(content, res.content_type)
+        content = deref(self.contract, responses[key]).get("content") or {}
+        picked = pick_media(content, res.content_type)
         if picked is None:
             if not content and not res.body:
                 return
@@ -273,14 +273,14 @@ class _Checker:
         schema = content[picked].get("schema")
         if picked.lower() == EVENT_STREAM and isinstance(schema, Mapping):
             self.events(res.body, schema)
-        elif _is_json(picked):
+        elif is_json_media(picked):
             self.json_value("response", (), res.body, schema)
 
     def events(self, body: bytes, schema: Mapping[str, Any]) -> None:
         events, truncated = parse_sse(body)
         for i, event in enumerate(events):
             self.violations("response", ("events", i), schema, event)
-            content = _content_schema(self.contract, schema, event["data"])
+            content = content_schema(self.contract, schema, event["data"])
             if content is not None:
                 self.json_value("response", ("events", i, "data"), event["data"], content)
         if truncated:
