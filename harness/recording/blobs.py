@@ -14,6 +14,7 @@ import os
 import re
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -155,11 +156,43 @@ class BlobStore:
         return data
 
     def b64(self, digest: str, *, index: int) -> str:
-        """The blob as the base64 a client sends in `source.data`, encoded once per store."""
+        """The blob as the base64 a client sends in `source.data`, encoded once per store.
+
+        Across stores (every cassette of a session shares blobs) a verified blob's base64 is
+        kept per process, keyed by file identity, so the digest check and the encoding are
+        paid once per bundle and process, not once per cassette.
+        """
         found = self._b64.get(digest)
+        if found is not None:
+            return found
+        identity = _identity(self.path_for(digest))
+        found = _PROCESS_B64.get(identity) if identity else None
         if found is None:
-            found = self._b64[digest] = base64.b64encode(self.get(digest, index=index)).decode("ascii")
+            found = base64.b64encode(self.get(digest, index=index)).decode("ascii")
+            if identity:
+                _remember(identity, found)
+        self._b64[digest] = found
         return found
+
+
+_PROCESS_B64: OrderedDict[tuple[str, int, int], str] = OrderedDict()
+_PROCESS_B64_LIMIT = 64 * 1024 * 1024  # characters of base64 kept at most
+_process_lock = threading.Lock()
+
+
+def _identity(path: Path) -> tuple[str, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (str(path), st.st_size, st.st_mtime_ns)
+
+
+def _remember(identity: tuple[str, int, int], b64: str) -> None:
+    with _process_lock:
+        _PROCESS_B64[identity] = b64
+        while sum(len(v) for v in _PROCESS_B64.values()) > _PROCESS_B64_LIMIT and len(_PROCESS_B64) > 1:
+            _PROCESS_B64.popitem(last=False)
 
 
 # -- placeholders in request bodies --------------------------------------------------------------
@@ -192,6 +225,17 @@ def stash_bundles(body: Any, stash: dict[str, bytes]) -> None:
         except BundleError:
             continue  # not a safe zip: it stays inline, as sent
         holder[key] = BLOB_PREFIX + digest
+
+
+def placeholders(body: Any) -> list[str]:
+    """The digests referenced from a request body's bundle slots, in order."""
+    out = []
+    for holder, key in _bundle_slots(body):
+        value = holder[key]
+        match = _PLACEHOLDER.fullmatch(value) if isinstance(value, str) else None
+        if match is not None:
+            out.append(match.group(1))
+    return out
 
 
 def restore_bundles(body: Any, fetch: Callable[[str], str]) -> None:

@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import yaml
 
-from harness.recording.blobs import restore_bundles, stash_bundles
+from harness.recording.blobs import BLOB_PREFIX, placeholders, restore_bundles, stash_bundles
 from harness.recording.interaction import Interaction, RecordedRequest, RecordedResponse
 from harness.recording.scrub import scrub_body, scrub_headers, scrub_uri
 
@@ -246,6 +246,24 @@ def encode_body(raw: bytes, *, event_stream: bool, loose_json: bool, stash: dict
     return {"text": text}
 
 
+def _json_with_bundles(value: Any, fetch: Callable[[str], str]) -> bytes:
+    """Compact JSON with bundles restored, splicing the base64 into the small serialised body.
+
+    Serialising the body with a 1.4 MB string inside was half of a bundle cassette's load;
+    base64 and placeholders need no JSON escaping, so a textual swap is exact. When a
+    placeholder also appears outside a bundle slot, the slow, structural path is taken.
+    """
+    digests = placeholders(value)
+    text = compact_json(value)
+    quoted = {d: json.dumps(BLOB_PREFIX + d) for d in set(digests)}
+    if any(text.count(q) != digests.count(d) for d, q in quoted.items()):
+        restore_bundles(value, fetch)
+        return compact_json(value).encode("utf-8", "surrogatepass")
+    for digest, token in quoted.items():
+        text = text.replace(token, f'"{fetch(digest)}"')
+    return text.encode("utf-8", "surrogatepass")
+
+
 def decode_body(node: Any, *, fetch: Callable[[str], str] | None = None) -> bytes:
     """Bytes of a body node; plain vcrpy bodies (a string, `!!binary`, `{string: …}`) are read too."""
     if node is None:
@@ -258,7 +276,7 @@ def decode_body(node: Any, *, fetch: Callable[[str], str] | None = None) -> byte
     ((kind, value),) = node.items()
     if kind == "json":
         if fetch is not None:
-            restore_bundles(value, fetch)
+            return _json_with_bundles(value, fetch)
         return compact_json(value).encode("utf-8", "surrogatepass")
     if kind == "events":
         return render_sse(_check_events(value)).encode()

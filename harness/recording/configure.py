@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.recording.matcher import MATCH_ON, MATCHER_NAME, vlmrun_body
+from harness.recording.matcher import MATCH_ON, MATCHER_NAME, REQUEST_MATCHER_NAME, vlmrun_body, vlmrun_request
 from harness.recording.scrub import scrub_vcr_request, scrub_vcr_response
 
 
 def configure_vcr(vcr: Any) -> None:
     from harness.recording.persister import HarnessPersister
 
-    vcr.register_matcher(MATCHER_NAME, vlmrun_body)
+    vcr.register_matcher(REQUEST_MATCHER_NAME, vlmrun_request)
+    vcr.register_matcher(MATCHER_NAME, vlmrun_body)  # for users composing their own `match_on`
     vcr.match_on = MATCH_ON
     vcr.before_record_request = scrub_vcr_request
     vcr.before_record_response = scrub_vcr_response

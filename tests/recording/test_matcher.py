@@ -9,7 +9,7 @@ from vcr.request import Request
 
 from harness.examples import WIRE_FORMS, seed_examples
 from harness.recording import matcher
-from harness.recording.matcher import canonical_body, differences, vlmrun_body
+from harness.recording.matcher import canonical_body, differences, request_key, vlmrun_body, vlmrun_request
 
 URL = "http://127.0.0.1:1234/v1/openai/chat/completions"
 
@@ -30,13 +30,14 @@ def test_every_wire_form_matches_the_recorded_dict_form(example: Any) -> None:
         vlmrun_body(req(completion([build(s) for s in example.skills])), recorded)  # no AssertionError
 
 
-def test_a_changed_version_raises_naming_the_path() -> None:
+def test_a_changed_version_differs_and_the_diff_names_the_path() -> None:
     recorded = req(completion([{"skill_name": "patient-referral", "skill_version": "20260219-abc123"}]))
     live = req(completion([{"skill_name": "patient-referral"}]))
-    with pytest.raises(
-        AssertionError, match=r"skills\[0\]\.skill_version: recorded \"20260219-abc123\", sent \"latest\""
-    ):
+    with pytest.raises(AssertionError, match="canonical bodies differ"):
         vlmrun_body(live, recorded)
+    with pytest.raises(AssertionError):
+        vlmrun_request(live, recorded)
+    assert differences(live, recorded) == ['skills[0].skill_version: recorded "20260219-abc123", sent "latest"']
 
 
 def test_non_completion_bodies_match_on_sorted_json_only() -> None:
@@ -78,3 +79,15 @@ def test_differences_are_bounded_and_short() -> None:
     assert len(diffs) == 4
     assert diffs[-1] == "…"
     assert canonical_body(a).key != canonical_body(b).key
+
+
+def test_request_keys_ignore_host_port_and_query_order() -> None:
+    body = completion([{"skill_name": "x"}])
+    a = req(body, "http://127.0.0.1:1111/v1/openai/chat/completions?b=2&a=1")
+    b = req(body, "https://api.vlm.run/v1/openai/chat/completions?a=1&b=2")
+    vlmrun_request(a, b)
+    assert request_key(a) == request_key(b)
+    with pytest.raises(AssertionError):
+        vlmrun_request(a, req(body, "http://x/v1/openai/chat/completions?a=1&b=3"))
+    with pytest.raises(AssertionError):
+        vlmrun_request(a, Request("PUT", b.uri, b.body, {}))
