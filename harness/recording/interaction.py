@@ -79,6 +79,11 @@ class Interaction:
     response: RecordedResponse
     index: int = 0
 
+    @property
+    def label(self) -> str:
+        """`POST /v1/openai/chat/completions -> 200`: how reports name an interaction."""
+        return f"{self.request.method} {self.request.path} -> {self.response.status}"
+
     @classmethod
     def from_vcr(cls, request: Any, response: Mapping[str, Any], index: int = 0) -> Interaction:
         headers = {k: [str(v)] if not isinstance(v, list) else [str(x) for x in v] for k, v in request.headers.items()}

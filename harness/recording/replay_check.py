@@ -1,9 +1,7 @@
 """Replay-time conformance for one cassette, as the pytest plugin needs it.
 
 Every interaction the cassette holds after a test (replayed and newly recorded) is checked
-against today's description. One policy is applied on top of `conformance`: a request the
-API rejected (a 4xx answer) may itself be invalid, since tests send bad input on purpose to
-see the rejection; its response must still conform.
+against today's description (`conformance.check_recorded`).
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ from typing import Any
 
 from harness.contract import load_contract
 from harness.errors import ConformanceFailure
-from harness.recording.conformance import Report, check_interaction, description_drift
+from harness.recording.conformance import Finding, Report, check_recorded, description_drift
 from harness.recording.interaction import Interaction
 
 
@@ -23,22 +21,15 @@ class ReplayCheck:
     drift: str | None
 
 
-def _expected_rejection(interaction: Interaction) -> bool:
-    return 400 <= interaction.response.status < 500
-
-
 def check_played(cassette: Any) -> ReplayCheck:
     contract = load_contract()
     path = str(getattr(cassette, "_path", "<cassette>"))
-    findings = []
+    findings: list[Finding] = []
     labels = {}
     for index, (request, response) in enumerate(cassette.data):
         interaction = Interaction.from_vcr(request, response, index)
-        labels[index] = f"{interaction.request.method} {interaction.request.path} -> {interaction.response.status}"
-        for finding in check_interaction(interaction, contract):
-            if finding.side == "request" and _expected_rejection(interaction):
-                continue
-            findings.append(finding)
+        labels[index] = interaction.label
+        findings += check_recorded(interaction, contract)
     metadata = getattr(cassette, "_metadata", None) or {}
     harness_meta = metadata.get("harness", metadata) if isinstance(metadata, dict) else {}
     recorded = harness_meta.get("description_sha256") if isinstance(harness_meta, dict) else None

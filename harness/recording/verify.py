@@ -1,4 +1,4 @@
-"""`harness verify`: every cassette against today's description, and drift both ways.
+"""`harness verify`: every cassette against today's description (`conformance.check_recorded`), and drift both ways.
 
 Conformance findings and fields, statuses or enum values seen in traffic but not described
 are failures (the API and the description disagree); described response fields that no
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from harness.contract import Contract
 from harness.errors import CassetteError
-from harness.recording.conformance import Finding, Report, check_interaction, description_drift
+from harness.recording.conformance import Finding, Report, check_recorded, description_drift
 from harness.recording.drift import FieldUse, record_response
 from harness.recording.persister import read_cassette
 
@@ -96,11 +96,8 @@ def verify(paths: Sequence[Path], contract: Contract) -> VerifyResult:
         labels = {}
         for interaction in cassette.interactions:
             result.interactions += 1
-            labels[interaction.index] = (
-                f"{interaction.request.method} {interaction.request.path} -> {interaction.response.status}"
-            )
-            rejected = 400 <= interaction.response.status < 500
-            findings += [f for f in check_interaction(interaction, contract) if not (rejected and f.side == "request")]
+            labels[interaction.index] = interaction.label
+            findings += check_recorded(interaction, contract)
             record_response(contract, interaction, f"{path.name}#{interaction.index}", result.uses)
         if findings:
             result.reports.append(Report(source=str(path), findings=tuple(findings), labels=labels))

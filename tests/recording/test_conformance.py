@@ -521,3 +521,23 @@ def test_reference_errors_and_skill_endpoints_conform(
     findings = check_interaction(recorded(response), contract)
     assert [f.location for f in findings if f.side == "request"] == request_findings
     assert [f for f in findings if f.side == "response"] == []
+
+
+def test_recorded_traffic_may_send_bad_requests_the_api_rejected() -> None:
+    from harness.contract import load_contract
+    from harness.recording.conformance import check_recorded
+    from harness.recording.interaction import Interaction, RecordedRequest, RecordedResponse
+
+    body = json.dumps({"messages": [{"role": "user", "content": "hi"}], "skills": [{"skil_name": "x"}]}).encode()
+    headers = {"content-type": ["application/json"]}
+    request = RecordedRequest("POST", "http://h/v1/openai/chat/completions", headers, body)
+    item = {"loc": ["body", "skills", 0, "skil_name"], "msg": "Unknown field", "type": "extra_forbidden"}
+    rejected = Interaction(request, RecordedResponse(422, "", headers, json.dumps({"detail": [item]}).encode()))
+    contract = load_contract()
+    assert any(f.side == "request" for f in check_interaction(rejected, contract))
+    assert check_recorded(rejected, contract) == []
+    not_found = Interaction(request, RecordedResponse(404, "", headers, b'{"detail": "x"}'))
+    assert check_recorded(not_found, contract) == []
+    ok = Interaction(request, RecordedResponse(200, "", headers, b"{}"))
+    sides = {f.side for f in check_recorded(ok, contract)}
+    assert sides == {"request", "response"}
