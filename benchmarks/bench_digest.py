@@ -17,9 +17,10 @@ import struct
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import median
+from typing import TypeVar
 
 from harness.bundles import build_bundle, canonical_digest, digest_b64, encode_bundle, read_zip_entries
 from harness.bundles.decode import decode_base64
@@ -142,6 +143,15 @@ def raw_zipfile(data: str) -> str:
 # -- measuring ----------------------------------------------------------------------------
 
 
+T = TypeVar("T")
+
+
+def rotated(items: Sequence[T], rep: int) -> list[T]:
+    """`items` started at position `rep`: interleaved repeats so no variant always runs first."""
+    k = rep % len(items)
+    return [*items[k:], *items[:k]]
+
+
 def time_side_by_side(funcs: Mapping[str, Timed], *, repeats: int, sample_s: float) -> dict[str, float]:
     """Median seconds per call of each function, samples interleaved so noise hits all alike.
 
@@ -158,7 +168,7 @@ def time_side_by_side(funcs: Mapping[str, Timed], *, repeats: int, sample_s: flo
     samples: dict[str, list[float]] = {name: [] for name in funcs}
     names = list(funcs)
     for rep in range(repeats):
-        for name in names[rep % len(names) :] + names[: rep % len(names)]:
+        for name in rotated(names, rep):
             func, n = funcs[name], loops[name]
             start = time.perf_counter()
             for _ in range(n):

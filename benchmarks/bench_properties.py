@@ -29,6 +29,7 @@ from schemathesis.core.result import Ok
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from benchmarks.bench_digest import rotated
 from harness.contract import default_description_path
 from harness.properties.strategies import register
 from harness.reference.app import ServerConfig, create_app
@@ -244,7 +245,7 @@ def run(*, max_examples: int = 100, repeats: int = 3, warmup_examples: int = 10)
         for target in targets.values():
             run_fuzzing(target.schema, max_examples=warmup_examples, call=target.counter is not None)
         for rep in range(repeats):
-            for mode in MODES[rep % len(MODES) :] + MODES[: rep % len(MODES)]:
+            for mode in rotated(MODES, rep):
                 target = targets[mode]
                 if target.counter is not None:
                     target.counter.reset()

@@ -45,7 +45,7 @@ from vcr.persisters.filesystem import FilesystemPersister
 from vcr.request import Request
 from vcr.serializers import yamlserializer
 
-from benchmarks.bench_digest import time_side_by_side
+from benchmarks.bench_digest import rotated, time_side_by_side
 from harness.bundles import build_bundle, encode_bundle
 from harness.canonical import canonicalize
 from harness.examples import MODEL, PINNED_VERSION, WIRE_FORMS, dict_form, seed_examples
@@ -346,7 +346,7 @@ def run_matching(
     )
     kinds = list(MATCH_KINDS)
     for rep in range(repeats):
-        for kind in kinds[rep % len(kinds) :] + kinds[: rep % len(kinds)]:
+        for kind in rotated(kinds, rep):
             print(f"  matching: {kind}, pass {rep + 1}/{repeats}", file=sys.stderr, flush=True)
             done = _lookup_pass(kind, configs[kind], paths[kind], stream, miss_errors)
             if done.verdicts != expected:
@@ -499,7 +499,7 @@ def run_replay(workdir: Path, *, runs: int = 4) -> ReplayResults:
     )
     names = list(variants)
     for rep in range(runs):
-        for name in names[rep % len(names) :] + names[: rep % len(names)]:
+        for name in rotated(names, rep):
             print(f"  replay: {name}, run {rep + 1}/{runs}", file=sys.stderr, flush=True)
             results.samples[name].append(_run_pytest(*variants[name]))
     counts = {r.passed for runs_ in results.samples.values() for r in runs_}

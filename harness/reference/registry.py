@@ -13,6 +13,7 @@ epoch), so the same files always give the same version.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import uuid
@@ -22,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.bundles import build_bundle, canonical_digest, parse_skill_md
-from harness.errors import UsageError
+from harness.bundles.build import collect_directory
+from harness.errors import BundleError, UsageError
 
 VERSION_RE = re.compile(r"^(\d{8})-([0-9a-z]{3,40})$")
 _NAMESPACE = uuid.UUID("6f1c3c2e-52d4-4d0a-9d1e-3b0f7f2a9a10")
@@ -147,9 +149,6 @@ def load_dir(root: Path) -> list[SkillRevision]:
 
 
 def load_revision(folder: Path, *, version: str | None) -> SkillRevision:
-    from harness.bundles.build import collect_directory
-    from harness.errors import BundleError
-
     try:
         files = collect_directory(folder)
         meta = parse_skill_md(files["SKILL.md"].decode("utf-8"))
@@ -162,8 +161,6 @@ def load_revision(folder: Path, *, version: str | None) -> SkillRevision:
         version = declared if match else f"19800101-{digest.split(':', 1)[1][:8]}"
     schema = None
     if "schema.json" in files:
-        import json
-
         schema = json.loads(files["schema.json"])
     return SkillRevision(
         id=str(uuid.uuid5(_NAMESPACE, f"{meta.name}@{version}")),
