@@ -111,6 +111,14 @@ def async_openai_client(vlmrun_base_url: str, vlmrun_api_key: str) -> Any:
     return make_openai_client(vlmrun_base_url, vlmrun_api_key, asynchronous=True)
 
 
+@pytest.fixture
+def vlmrun_snapshot(snapshot: Any) -> Any:
+    """syrupy's `snapshot`, storing requests in their reviewable form (README: snapshots)."""
+    from harness.snapshots import RequestSnapshotExtension
+
+    return snapshot.with_defaults(extension_class=RequestSnapshotExtension)
+
+
 # -- misses and conformance -------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ LAYERS = {
     "contract": 1,
     "headers": 0,
     "skill_dicts": 0,
+    "secrets": 0,
     "bundles": 1,
     "models": 1,
     "canonical": 2,

@@ -1,0 +1,72 @@
+"""What counts as a secret in HTTP traffic, and how it is redacted.
+
+One definition for everything the harness writes: cassettes (recording/scrub.py) and
+request snapshots (snapshots/render.py). Plain functions over plain values, no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+REDACTED = "<redacted>"
+
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie", "set-cookie", "x-auth-token"}
+)
+SECRET_QUERY = frozenset({"api_key", "apikey", "key", "token", "access_token", "auth", "signature", "sig"})
+_SECRET_FIELD = re.compile(r"(^|_)(api_?key|token|secret|password|passwd|authorization|credentials?)$", re.IGNORECASE)
+# Values that look like credentials even under an innocent key (`sk-…`, bearer strings).
+_SECRET_VALUE = re.compile(r"^(Bearer\s+\S+|sk-[A-Za-z0-9_\-]{16,})$")
+
+
+def is_secret_field(name: str) -> bool:
+    return bool(_SECRET_FIELD.search(name))
+
+
+def scrub_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+
+
+def scrub_uri(uri: str) -> str:
+    parts = urlsplit(uri)
+    if not parts.query and "@" not in parts.netloc:
+        return uri
+    query = [
+        (k, REDACTED if k.lower() in SECRET_QUERY else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    netloc = parts.netloc.rsplit("@", 1)[-1]  # user:password@host
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="<>"), parts.fragment))
+
+
+def scrub_json(value: Any) -> Any:
+    """Secret-looking fields anywhere in a JSON document, by name or by value."""
+    if isinstance(value, dict):
+        return {
+            k: (REDACTED if is_secret_field(k) and isinstance(v, str | int) else scrub_json(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [scrub_json(v) for v in value]
+    if isinstance(value, str) and _SECRET_VALUE.match(value):
+        return REDACTED
+    return value
+
+
+def scrub_body(body: bytes | str | None) -> bytes | str | None:
+    """A JSON body with secret fields redacted; other bodies unchanged (bytes stay bytes)."""
+    if not body:
+        return body
+    raw = body.encode() if isinstance(body, str) else body
+    try:
+        parsed = json.loads(raw)
+    except (ValueError, RecursionError):
+        return body
+    cleaned = scrub_json(parsed)
+    if cleaned == parsed:
+        return body
+    out = json.dumps(cleaned, separators=(",", ":"), ensure_ascii=False).encode()
+    return out.decode() if isinstance(body, str) else out

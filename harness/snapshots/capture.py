@@ -1,0 +1,159 @@
+"""Requests captured in-process from the real SDKs, with no server and no network.
+
+A snapshot must show what a client really puts on the wire, so the clients here are the
+real vlmrun and openai-python objects; only their HTTP transport is swapped for a
+`MockTransport` that records the request and answers like the API. openai-python 3.x
+sends through `httpx2`, 1.x/2.x through `httpx` (experiments.md §2): the transport is
+taken from whichever the installed openai uses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qsl
+
+from harness.errors import UsageError
+
+BASE_URL = "http://vlmrun.capture/v1"
+CAPTURE_KEY = "capture-key"
+INSTALL_HINT = "pip install 'vlmrun-skills-harness[vlmrun]' (or: uv add vlmrun openai)"
+
+
+@dataclass(frozen=True)
+class CapturedRequest:
+    """One request exactly as a client sent it."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+def from_httpx(request: Any) -> CapturedRequest:
+    """An `httpx.Request` or `httpx2.Request` (same shape) as a `CapturedRequest`."""
+    query = request.url.query
+    return CapturedRequest(
+        method=request.method,
+        path=request.url.path,
+        query=tuple(parse_qsl(query.decode() if isinstance(query, bytes) else query)),
+        headers=tuple((k.lower(), v) for k, v in request.headers.items()),
+        body=bytes(request.read()),
+    )
+
+
+def _answer(stream: bool) -> tuple[str, bytes]:
+    message = {"role": "assistant", "content": "captured"}
+    base = {"id": "chatcmpl-capture", "created": 0, "model": "vlmrun-orion-1:auto", "session_id": "capture"}
+    if not stream:
+        choice = {"index": 0, "message": message, "finish_reason": "stop"}
+        return "application/json", json.dumps({**base, "object": "chat.completion", "choices": [choice]}).encode()
+    delta = {"index": 0, "delta": message, "finish_reason": None}
+    chunk = {**base, "object": "chat.completion.chunk", "choices": [delta]}
+    return "text/event-stream", f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode()
+
+
+@dataclass
+class Capture:
+    """A transport handler: records each request, answers 200 like the API would."""
+
+    requests: list[CapturedRequest] = field(default_factory=list)
+
+    def record(self, request: Any) -> CapturedRequest:
+        captured = from_httpx(request)
+        self.requests.append(captured)
+        return captured
+
+    def handler(self, hx: ModuleType) -> Any:
+        """A `MockTransport` handler for the `httpx`-like module `hx`."""
+
+        def handle(request: Any) -> Any:
+            captured = self.record(request)
+            if captured.path.endswith("/health"):
+                return hx.Response(200, json={"status": "ok"})
+            parsed = captured.json()
+            media_type, content = _answer(isinstance(parsed, dict) and parsed.get("stream") is True)
+            return hx.Response(200, content=content, headers={"content-type": media_type})
+
+        return handle
+
+    @property
+    def last(self) -> CapturedRequest:
+        if not self.requests:
+            raise AssertionError("the client sent no request")
+        return self.requests[-1]
+
+
+def _openai() -> ModuleType:
+    try:
+        return importlib.import_module("openai")
+    except ImportError as exc:
+        raise UsageError(f"Capturing SDK requests needs openai-python: {INSTALL_HINT}") from exc
+
+
+def openai_transport_module() -> ModuleType:
+    """`httpx2` for openai>=3, else `httpx`: the module the installed openai sends with."""
+    major = int(_openai().__version__.split(".", 1)[0])
+    return importlib.import_module("httpx2" if major >= 3 else "httpx")
+
+
+def _http_client(capture: Capture, *, asynchronous: bool) -> Any:
+    hx = openai_transport_module()
+    transport = hx.MockTransport(capture.handler(hx))
+    return hx.AsyncClient(transport=transport) if asynchronous else hx.Client(transport=transport)
+
+
+def openai_client(capture: Capture, *, asynchronous: bool = False, base_url: str = BASE_URL) -> Any:
+    """A real `openai.OpenAI` (or `AsyncOpenAI`) on `<base_url>/openai` whose requests land in `capture`."""
+    openai = _openai()
+    cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
+    http_client = _http_client(capture, asynchronous=asynchronous)
+    return cls(api_key=CAPTURE_KEY, base_url=f"{base_url}/openai", max_retries=0, http_client=http_client)
+
+
+@contextlib.contextmanager
+def _openai_constructors(capture: Capture) -> Iterator[None]:
+    """vlmrun builds its own openai client; hand it ours through the public constructor.
+
+    vlmrun resolves `openai.OpenAI` at call time, so replacing the module attribute for the
+    duration of the build is enough, and nothing private of vlmrun's is touched.
+    """
+    openai: Any = _openai()
+    originals = openai.OpenAI, openai.AsyncOpenAI
+
+    def build(cls: Any, asynchronous: bool) -> Any:
+        def make(*args: Any, **kwargs: Any) -> Any:
+            kwargs["http_client"] = _http_client(capture, asynchronous=asynchronous)
+            return cls(*args, **kwargs)
+
+        return make
+
+    openai.OpenAI, openai.AsyncOpenAI = build(originals[0], False), build(originals[1], True)
+    try:
+        yield
+    finally:
+        openai.OpenAI, openai.AsyncOpenAI = originals
+
+
+def vlmrun_completions(capture: Capture, *, asynchronous: bool = False, base_url: str = BASE_URL) -> Any:
+    """The real `VLMRun(...).agent.completions` (or `async_completions`) sending into `capture`.
+
+    Built with `require_api_key=False`, which skips the constructor's `GET /health` (sent
+    with `requests`, outside any httpx transport); the completions call itself is the SDK's own.
+    """
+    try:
+        from vlmrun.client import VLMRun
+    except ImportError as exc:
+        raise UsageError(f"Capturing vlmrun requests needs the vlmrun SDK: {INSTALL_HINT}") from exc
+    client = VLMRun(api_key=CAPTURE_KEY, base_url=base_url, max_retries=0, require_api_key=False)
+    with _openai_constructors(capture):
+        return client.agent.async_completions if asynchronous else client.agent.completions
