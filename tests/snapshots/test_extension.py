@@ -85,3 +85,14 @@ def test_an_unused_snapshot_fails_the_run(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*1 snapshot unused*"])
+
+
+def test_the_readme_example_runs(pytester: pytest.Pytester) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = [chunk.split("```")[0] for chunk in readme.split("```python\n")[1:]]
+    block = next(b for b in blocks if "vlmrun_snapshot" in b)
+    pytester.makepyfile(test_readme=block)
+    pytester.runpytest_inprocess("-p", "no:cacheprovider", "--snapshot-update").assert_outcomes(passed=1)
+    [stored] = _snapshot_files(pytester)
+    assert '"skill_version": "20260219-abc123"' in stored.read_text()
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
