@@ -16,6 +16,7 @@ LAYERS = {
     "headers": 0,
     "skill_dicts": 0,
     "secrets": 0,
+    "files": 0,
     "bundles": 1,
     "models": 1,
     "canonical": 2,
@@ -27,10 +28,11 @@ LAYERS = {
     "snapshots": 3,
     "matrix": 3,
     "compat": 3,
-    "cli": 4,
-    "pytest_plugin": 4,
-    "__main__": 5,
-    "__init__": 4,
+    "gate": 4,
+    "cli": 5,
+    "pytest_plugin": 5,
+    "__main__": 6,
+    "__init__": 5,
 }
 MAX_LINES = 400
 

@@ -12,25 +12,22 @@ from __future__ import annotations
 import base64
 import os
 import re
-import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from harness.bundles import canonical_digest, digest_b64, read_zip_entries
 from harness.bundles.decode import decode_base64
 from harness.errors import BundleError, CassetteError
+from harness.files import atomic_writer
 
 BLOB_DIR = "_blobs"
 CASSETTES_DIR = "cassettes"
 _DIGEST = re.compile(r"sha256:([0-9a-f]{64})")
 BLOB_PREFIX = "$blob:"
 _PLACEHOLDER = re.compile(r"\$blob:(sha256:[0-9a-f]{64})")
-_umask_lock = threading.Lock()
-_umask: int | None = None
 
 
 def blob_dir_for(cassette_path: str | os.PathLike[str]) -> Path:
@@ -56,51 +53,6 @@ def zip_digest(zip_bytes: bytes) -> str | None:
         return canonical_digest(read_zip_entries(zip_bytes))
     except BundleError:
         return None
-
-
-def _default_mode() -> int:
-    """0o666 less the umask, as `open()` would create it (NamedTemporaryFile uses 0o600)."""
-    global _umask
-    with _umask_lock:
-        if _umask is None:
-            _umask = os.umask(0o022)
-            os.umask(_umask)
-    return 0o666 & ~_umask
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename itself durable; best effort (not every platform can open a directory)."""
-    with suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-@contextmanager
-def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
-    """Yield a temp file beside `path`; on success fsync it and rename it over `path`, else delete it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mode = _default_mode()
-    tmp_name: str | None = None
-    try:
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False) as tmp:
-            tmp_name = tmp.name
-            yield tmp
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, path)
-    except BaseException:
-        if tmp_name is not None:
-            with suppress(OSError):
-                os.unlink(tmp_name)
-        raise
-    _fsync_dir(path.parent)
 
 
 class BlobStore:

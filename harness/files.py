@@ -1,0 +1,69 @@
+"""Files written whole or not at all.
+
+Cassettes, blobs, snapshots' reports and every CLI report go through `atomic_writer`: a
+crash, an exception or a SIGKILL leaves the old file (or none), never half a new one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import IO
+
+_umask_lock = threading.Lock()
+_umask: int | None = None
+
+
+def _default_mode() -> int:
+    """0o666 less the umask, as `open()` would create it (NamedTemporaryFile uses 0o600)."""
+    global _umask
+    with _umask_lock:
+        if _umask is None:
+            _umask = os.umask(0o022)
+            os.umask(_umask)
+    return 0o666 & ~_umask
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename itself durable; best effort (not every platform can open a directory)."""
+    with suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
+    """Yield a temp file beside `path`; on success fsync it and rename it over `path`, else delete it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = _default_mode()
+    tmp_name: str | None = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False) as tmp:
+            tmp_name = tmp.name
+            yield tmp
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.chmod(tmp_name, mode)
+        os.replace(tmp_name, path)
+    except BaseException:
+        if tmp_name is not None:
+            with suppress(OSError):
+                os.unlink(tmp_name)
+        raise
+    _fsync_dir(path.parent)
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """The whole of `data` at `path` (text as UTF-8), atomically."""
+    with atomic_writer(path) as stream:
+        stream.write(data.encode() if isinstance(data, str) else data)
