@@ -26,13 +26,13 @@ LAYERS = {
     "reference": 3,
     "properties": 3,
     "snapshots": 3,
-    "matrix": 3,
+    "matrix": 4,
     "compat": 3,
-    "gate": 4,
-    "cli": 5,
-    "pytest_plugin": 5,
-    "__main__": 6,
-    "__init__": 5,
+    "gate": 5,
+    "cli": 6,
+    "pytest_plugin": 6,
+    "__main__": 7,
+    "__init__": 6,
 }
 MAX_LINES = 400
 
