@@ -26,8 +26,9 @@ from vcr.request import Request
 
 from harness.contract import load_contract
 from harness.errors import CassetteError, DescriptionError
+from harness.files import atomic_writer
 from harness.headers import REFERENCE_HEADER
-from harness.recording.blobs import BlobStore, atomic_writer
+from harness.recording.blobs import BlobStore
 from harness.recording.cassette_file import (
     HARNESS_FORMAT,
     VCR_VERSION,

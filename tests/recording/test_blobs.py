@@ -9,10 +9,10 @@ import pytest
 
 from harness.bundles import build_bundle, digest_b64, encode_bundle, read_zip_entries
 from harness.errors import CassetteError
+from harness.files import atomic_writer
 from harness.recording.blobs import (
     BLOB_PREFIX,
     BlobStore,
-    atomic_writer,
     blob_dir_for,
     blob_filename,
     restore_bundles,

@@ -1,0 +1,30 @@
+"""Atomic writes: a reader sees the old file or the new one, never half of one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.files import write_atomic
+
+
+def test_write_atomic_writes_text_and_bytes(tmp_path: Path) -> None:
+    write_atomic(tmp_path / "a" / "t.txt", "é\n")
+    write_atomic(tmp_path / "b.bin", b"\0\1")
+    assert (tmp_path / "a" / "t.txt").read_text(encoding="utf-8") == "é\n"
+    assert (tmp_path / "b.bin").read_bytes() == b"\0\1"
+
+
+def test_write_atomic_keeps_the_old_file_on_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "r.txt"
+    out.write_text("old")
+
+    def boom(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("harness.files.os.replace", boom)
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(out, "new")
+    assert out.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.txt"]
