@@ -1,0 +1,67 @@
+"""One matrix run: build every selected stack, probe it, judge what it sent."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness.contract import load_contract
+from harness.examples import seed_examples
+from harness.matrix.evaluate import Cell, MatrixResult, StackRun, evaluator, probe_payload
+from harness.matrix.probe import PATHS
+from harness.matrix.stacks import build_env, find_uv, run_probe, select
+
+
+def run_matrix(
+    names: Sequence[str] | None = None,
+    *,
+    cache: Path,
+    refresh: bool = False,
+    progress: Callable[[str], None] = lambda _: None,
+) -> MatrixResult:
+    """Build (or reuse) each stack's environment first, so set-up errors come before any probe."""
+    stacks = select(names)
+    uv = find_uv()
+    pythons = []
+    for stack in stacks:
+        progress(f"environment for {stack.name}…")
+        pythons.append(build_env(stack, cache, uv=uv, refresh=refresh))
+    examples = seed_examples()
+    payload = probe_payload(examples)
+    runs: list[StackRun] = []
+    cells: list[Cell] = []
+    with evaluator(examples) as judge:
+        for stack, python in zip(stacks, pythons, strict=True):
+            progress(f"probing {stack.name}…")
+            report = run_probe(stack, python, payload)
+            runs.append(
+                StackRun(
+                    name=stack.name,
+                    summary=stack.summary,
+                    requirements=stack.lines(stack.requirements),
+                    overrides=stack.lines(stack.overrides),
+                    versions=report["versions"],
+                    features=report["features"],
+                )
+            )
+            cells += judge.cells(stack.name, report)
+    return MatrixResult(
+        generated=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        python=platform.python_version(),
+        harness_version=_harness_version(),
+        description_sha256=load_contract().sha256,
+        paths=PATHS,
+        stacks=tuple(runs),
+        cells=tuple(cells),
+    )
+
+
+def _harness_version() -> str:
+    """From the installed distribution (the package root is a higher layer than this one)."""
+    try:
+        return importlib.metadata.version("vlmrun-skills-harness")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"

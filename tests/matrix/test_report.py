@@ -1,0 +1,106 @@
+"""Rendering: exact bodies in JSON, readable Markdown, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from harness.matrix.evaluate import FAIL, KNOWN, NA, OK, Cell, MatrixResult, StackRun
+from harness.matrix.report import elide, render_markdown, summary_line, to_json, write_atomic, write_reports
+
+DATA = "UEsDBBQAAAAAAAAAIQBd" * 10
+BODY = json.dumps(
+    {
+        "messages": [{"role": "user", "content": "a | b"}],
+        "model": "m",
+        "skills": [{"type": "inline", "source": {"data": DATA}}, {"skill_name": "x"}],
+    },
+    separators=(",", ":"),
+)
+STACK = StackRun(
+    name="s1",
+    summary="a stack",
+    requirements=("vlmrun==0.9.2",),
+    overrides=("openai==3.57.0",),
+    versions={"python": "3.11.7", "vlmrun": "0.9.2", "openai": "1.109.1", "httpx": "0.28.1", "httpx2": None},
+    features={"skills_kwarg": True},
+)
+CELLS = (
+    Cell(stack="s1", example="inline", path="vlmrun-dict", outcome="sent", body=BODY, valid=True, status=200,
+         resolved=("a@inline:1",), canonical_equal=True, verdict=OK),
+    Cell(stack="s1", example="single", path="vlmrun-objects", outcome="error",
+         error="TypeError: Object of type AgentSkill is not JSON serializable", expected="known failure",
+         rule="objects-need-openai-2.17", reason="openai too old", verdict=KNOWN),
+    Cell(stack="s1", example="single", path="openai-dict", outcome="sent", body='{"skills":[{"skil_name":"x"}]}',
+         valid=False, violations=("skills[0]: bad | key",), status=422, canonical_equal=False,
+         canonical_diff=("skills[0].skil_name: 'x' != '<absent>'",), problems=("reference server answered 422",),
+         verdict=FAIL),
+    Cell(stack="s1", example="single", path="vlmrun-helper-extra-body", outcome="n/a", expected="n/a", verdict=NA),
+)  # fmt: skip
+RESULT = MatrixResult(
+    generated="2026-11-24T17:00:00Z",
+    python="3.11.7",
+    harness_version="0.1.0",
+    description_sha256="ab" * 32,
+    paths=("vlmrun-dict",),
+    stacks=(STACK,),
+    cells=CELLS,
+)
+
+
+def test_json_keeps_every_body_byte_for_byte_and_the_versions() -> None:
+    doc = json.loads(json.dumps(to_json(RESULT)))
+    assert doc["format"] == 1
+    assert doc["ok"] is False
+    assert doc["cells"][0]["body"] == BODY
+    assert doc["stacks"][0]["versions"]["httpx2"] is None
+    assert doc["stacks"][0]["counts"] == {OK: 1, KNOWN: 1, FAIL: 1, "unexpected pass": 0, NA: 1}
+
+
+def test_elide_keeps_key_order_and_skill_keys_but_shortens_messages_and_bundles() -> None:
+    short = elide(BODY)
+    assert short.startswith('{"messages":"…","model":"m","skills":[{"type":"inline","source":{"data":"UEsDBBQA…(200')
+    assert short.endswith('{"skill_name":"x"}]}')
+    assert elide(None) == ""
+    assert elide("x" * 500).endswith("…")
+
+
+def test_markdown_has_versions_summary_and_one_escaped_row_per_cell() -> None:
+    md = render_markdown(RESULT)
+    assert "| s1 | a stack | `vlmrun==0.9.2, override openai==3.57.0` | 3.11.7 | 0.9.2 | 1.109.1 | 0.28.1 | — |" in md
+    assert "**cells expected to work fail**" in md
+    rows = [line for line in md.splitlines() if line.startswith(("| inline |", "| single |"))]
+    assert len(rows) == len(CELLS)
+    assert all(row.count(" | ") == 7 for row in rows)  # pipes inside cells are escaped
+    assert "invalid: skills[0]: bad \\| key" in md
+    assert "`TypeError: Object of type AgentSkill is not JSON serializable` (rule `objects-need-openai-2.17`)" in md
+    assert "❌ FAIL" in md
+    assert "reference server answered 422" in md
+
+
+def test_summary_line_groups_paths_by_reason() -> None:
+    line = summary_line(RESULT, STACK)
+    assert line.startswith("**s1**: 1 ok, 1 known failures, 1 failing, 1 n/a")
+    assert "`vlmrun-objects`: known failure: openai too old (rule `objects-need-openai-2.17`)" in line
+    assert "`openai-dict`: FAIL: reference server answered 422" in line
+
+
+def test_reports_are_written_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "compat-matrix"
+    json_path, md_path = write_reports(RESULT, out)
+    assert json.loads(json_path.read_text())["generated"] == RESULT.generated
+    assert md_path.read_text().startswith("# Compatibility matrix")
+    before = md_path.read_text()
+    assert md_path.stat().st_mode & 0o777 == 0o644
+
+    def crash(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic(md_path, "half")
+    assert md_path.read_text() == before
+    assert sorted(os.listdir(out)) == ["matrix.json", "matrix.md"]
