@@ -12,8 +12,9 @@ Rules, applied recursively where they make sense:
 - a referenced skill gets `type: skill_reference` and `skill_version` (default `latest`),
   with the deprecated `version` folded in (`skill_version` wins when both are given);
 - an inline skill gets `source.type`/`source.media_type` defaults, the deprecated `bundle`
-  folded into `source.data` (`source.data` wins), `skill_version` dropped (the bundle is
-  the version), and the base64 payload replaced by the bundle's content digest;
+  folded into `source.data` (`source.data` wins), `skill_version` and the deprecated
+  `version` dropped (the bundle is the version), and the base64 payload replaced by the
+  bundle's content digest;
 - key order is irrelevant: the key is a hash of the sorted, compact JSON.
 """
 
@@ -50,14 +51,18 @@ class CanonicalRequest:
 
 
 def canonical_json(value: Any) -> str:
-    """Sorted, compact JSON: the text the canonical key is hashed from."""
+    """Sorted, compact JSON: the text the canonical key is hashed from.
+
+    It may hold lone surrogates (JSON `\\ud800` escapes decode to them), so it is hashed
+    with `surrogatepass`: a body a client can send must never crash matching.
+    """
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonicalize(body: Any) -> CanonicalRequest:
     """The canonical form of a completions request body (any JSON value is accepted)."""
     form = _canonical_body(body) if isinstance(body, Mapping) else _drop_nulls(body)
-    key = hashlib.sha256(canonical_json(form).encode()).hexdigest()
+    key = hashlib.sha256(canonical_json(form).encode("utf-8", "surrogatepass")).hexdigest()
     return CanonicalRequest(body=form if isinstance(form, dict) else {"<body>": form}, key=key)
 
 
@@ -89,7 +94,7 @@ def bundle_token(data: Any) -> str:
     try:
         return digest_b64(data)
     except BundleError:
-        return "raw-sha256:" + hashlib.sha256(data.encode()).hexdigest()
+        return "raw-sha256:" + hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def canonical_skill(skill: Any) -> Any:
@@ -99,7 +104,7 @@ def canonical_skill(skill: Any) -> Any:
         out = {
             k: _drop_nulls(v)
             for k, v in skill.items()
-            if v is not None and k not in ("skill_version", "bundle", "source")
+            if v is not None and k not in ("skill_version", "version", "bundle", "source")
         }
         source = skill.get("source")
         rest = (

@@ -86,7 +86,8 @@ class InlineSkill(ClosedModel):
     `bundle` is the deprecated spelling of `source.data`; `effective_data` applies the
     SDK's precedence; either may be an explicit null (`model_dump()` sends the unused one
     as null) as long as the other carries the bundle. `skill_version` is tolerated (the
-    vlmrun dict form sends `"latest"`) and ignored; the reference-only keys accept null only.
+    vlmrun dict form sends `"latest"`) and ignored, and so is the deprecated `version` (vlmrun
+    <= 0.5.10 sends it the same way); the reference-only keys accept null only.
     """
 
     type: Literal["inline"]
@@ -97,7 +98,7 @@ class InlineSkill(ClosedModel):
     skill_version: str | None = None
     skill_id: None = None
     skill_name: None = None
-    version: None = None
+    version: str | None = None
 
     @model_validator(mode="after")
     def _needs_a_payload(self) -> Self:

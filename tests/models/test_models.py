@@ -152,7 +152,7 @@ INVALID: dict[str, tuple[str, Any]] = {
     "reference with a source": ("ChatCompletionRequest", _skill({"skill_name": "x", "source": {"data": _ZIP}})),
     "inline with skill_name": ("ChatCompletionRequest", _skill({**_INLINE, "skill_name": "x"})),
     "inline with skill_id": ("ChatCompletionRequest", _skill({**_INLINE, "skill_id": "x"})),
-    "inline with version": ("ChatCompletionRequest", _skill({**_INLINE, "version": "v1"})),
+    "inline with a numeric version": ("ChatCompletionRequest", _skill({**_INLINE, "version": 1})),
     "inline without payload": ("ChatCompletionRequest", _skill({"type": "inline", "name": "x"})),
     "inline with null payloads": ("ChatCompletionRequest", _skill({"type": "inline", "source": None, "bundle": None})),
     "inline unknown key": ("InlineSkill", {**_INLINE, "files": []}),
