@@ -1,22 +1,22 @@
 """`harness` command line: thin wiring over the plain modules.
 
-Exit codes: 0 the contract holds; 1 contract failures (the API or server drifted);
-2 usage or set-up errors (the harness could not do its job).
+Exit codes: 0 the contract holds; 1 contract failures (the API or server drifted; for
+`matrix`, a cell expected to work fails); 2 usage or set-up errors (the harness could not do
+its job, e.g. uv missing or a client stack that cannot be built).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from harness.errors import HarnessError
+from harness.gate.model import SKIPPABLE
 
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
@@ -37,14 +37,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--skills", action="append", default=[], metavar="DIR", help="Extra skills folder (repeatable).")
 
-    check = sub.add_parser("check", help="Validate the description and property-test a server against it.")
+    check = sub.add_parser(
+        "check",
+        help="The CI gate: description, property tests, cassettes, snapshots, the installed client stack, "
+        "and optionally a diff against an older description.",
+    )
     check.add_argument("--description", type=Path, default=None, help="API description (default: the packaged one).")
     check.add_argument(
         "--base-url", default=None, help="Server to test (default: start the embedded reference server)."
     )
     check.add_argument("--api-key", default=None, help="Bearer key for --base-url (default: $VLMRUN_API_KEY).")
-    check.add_argument("--max-examples", type=int, default=300, help="Examples per operation (default: 300).")
-    check.add_argument("--junit-xml", type=Path, default=Path("harness-report/junit.xml"), help="JUnit report path.")
+    check.add_argument(
+        "--max-examples", type=int, default=25, help="Property-test examples per operation (default: 25)."
+    )
     check.add_argument("--seed", type=int, default=None, help="Random seed for a reproducible run.")
     check.add_argument("--workers", type=int, default=1, help="Concurrent schemathesis workers (default: 1).")
     check.add_argument(
@@ -58,7 +63,30 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="DIR",
-        help="Cassette folders to verify too (repeatable; default: every `cassettes` folder below the current one).",
+        help="Cassette folders to verify (repeatable; default: every `cassettes` folder below the current one).",
+    )
+    check.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("harness-report"),
+        help="Where junit.xml, summary.md, summary.json and schemathesis.xml go (default: harness-report).",
+    )
+    check.add_argument(
+        "--against", default=None, metavar="OLD", help="Also diff the description against OLD (file, REV:path, URL)."
+    )
+    check.add_argument("--waivers", type=Path, default=None, help="Accepted breaks for --against (YAML).")
+    check.add_argument(
+        "--fail-on",
+        choices=("ERR", "WARN"),
+        default="ERR",
+        help="Lowest --against change level that fails the gate (default: ERR).",
+    )
+    check.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=SKIPPABLE,
+        help="Skip a step (repeatable), e.g. `--skip properties` for a replay-only job.",
     )
 
     verify = sub.add_parser("verify", help="Check recorded cassettes against the description; report drift both ways.")
@@ -66,6 +94,32 @@ def _parser() -> argparse.ArgumentParser:
         "paths", nargs="*", type=Path, metavar="CASSETTE_DIR", help="Default: `cassettes` folders here."
     )
     verify.add_argument("--description", type=Path, default=None, help="API description (default: the packaged one).")
+
+    from harness.compat.command import add_parser as add_diff
+
+    add_diff(sub)
+
+    from harness.matrix.stacks import STACKS
+
+    matrix = sub.add_parser(
+        "matrix", help="Send the seed examples through each real client stack; write what each sends and how it fares."
+    )
+    matrix.add_argument("--stacks", default=None, help=f"Comma-separated stacks (default: all: {','.join(STACKS)}).")
+    matrix.add_argument(
+        "--out",
+        type=Path,
+        default=Path("compat-matrix"),
+        help="Folder for matrix.md and matrix.json (default: compat-matrix).",
+    )
+    matrix.add_argument(
+        "--refresh", action="store_true", help="Rebuild the stacks' environments instead of reusing them."
+    )
+    matrix.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=Path(".harness-stacks"),
+        help="Where environments are kept (default: .harness-stacks).",
+    )
     return parser
 
 
@@ -77,6 +131,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args, console)
         if args.command == "verify":
             return _verify(args, console)
+        if args.command == "matrix":
+            return _matrix(args, console)
+        if args.command == "diff":
+            from harness.compat.command import run as run_diff
+
+            return run_diff(args)
         return _check(args, console)
     except HarnessError as exc:
         console.print(f"[bold red]error:[/] {exc}", highlight=False)
@@ -130,14 +190,27 @@ def _verify(args: argparse.Namespace, console: Console) -> int:
     return _run_verify(_verify_paths(args.paths), args.description, console)
 
 
-def _check(args: argparse.Namespace, console: Console) -> int:
-    from harness.contract import default_description_path, load_contract
-    from harness.properties.runner import RunOptions, run
+def _matrix(args: argparse.Namespace, console: Console) -> int:
+    from harness.matrix.report import summary_line, write_reports
+    from harness.matrix.run import run_matrix
 
-    description = args.description or default_description_path()
-    contract = load_contract(str(description))
-    contract.check()
-    console.print(f"[green]✓[/] description {description} is valid OpenAPI {contract.document['openapi']}")
+    names = None if args.stacks is None else [n.strip() for n in args.stacks.split(",") if n.strip()]
+    if names == []:
+        raise _usage("--stacks names no stack")
+    result = run_matrix(
+        names, cache=args.cache_dir, refresh=args.refresh, progress=lambda m: console.print(m, highlight=False)
+    )
+    json_path, md_path = write_reports(result, args.out)
+    for stack in result.stacks:
+        console.print(summary_line(result, stack), markup=False, highlight=False, soft_wrap=True)
+    console.print(f"wrote {md_path} and {json_path}", highlight=False)
+    return EXIT_FAILED if result.failed else EXIT_OK
+
+
+def _check(args: argparse.Namespace, console: Console) -> int:
+    from harness.contract import default_description_path
+    from harness.gate.run import GateOptions, run_gate
+
     if args.max_examples < 1:
         raise _usage("--max-examples must be at least 1")
     phases = tuple(p.strip() for p in args.phases.split(",") if p.strip())
@@ -146,57 +219,29 @@ def _check(args: argparse.Namespace, console: Console) -> int:
         raise _usage(
             f"--phases: unknown phase(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(ALL_PHASES)}"
         )
-
-    def execute(base_url: str, api_key: str) -> int:
-        opts = RunOptions(
-            description=Path(description),
-            base_url=base_url,
-            api_key=api_key,
-            max_examples=args.max_examples,
-            junit_path=args.junit_xml,
-            seed=args.seed,
-            workers=args.workers,
-            phases=phases,
-        )
-        console.print(f"running schemathesis against {base_url} ({args.max_examples} examples per operation)…")
-        result = run(opts)
-        _summary(console, result)
-        console.print(f"JUnit report: {args.junit_xml}")
-        cassettes = _run_verify(_verify_paths(args.cassettes), args.description, console)
-        return max(EXIT_FAILED if result.failed else EXIT_OK, cassettes)
-
+    key = None
     if args.base_url:
         key = args.api_key or os.environ.get("VLMRUN_API_KEY")
         if not key:
             raise _usage("--base-url needs a key: pass --api-key or set VLMRUN_API_KEY")
-        return execute(args.base_url.rstrip("/"), key)
-
-    from harness.reference.app import ServerConfig, create_app
-    from harness.reference.server import serve_in_thread
-
-    key = secrets.token_urlsafe(24)
-    with serve_in_thread(create_app(config=ServerConfig(api_key=key), contract=contract)) as running:
-        console.print(f"embedded reference server on {running.url}")
-        return execute(running.url, key)
-
-
-def _summary(console: Console, result: object) -> None:
-    from harness.properties.runner import RunResult
-
-    assert isinstance(result, RunResult)
-    table = Table(title="Contract check")
-    table.add_column("operation")
-    table.add_column("result")
-    for op in result.operations:
-        status = "[green]passed[/]" if op.ok else f"[red]{len(op.failures)} failure(s), {len(op.errors)} error(s)[/]"
-        table.add_row(op.name, status)
-    console.print(table)
-    console.print(f"test cases: {result.totals}")
-    for op in result.operations:
-        for message in [*op.failures, *op.errors][:5]:
-            console.print(f"[red]{op.name}[/]: {message[:2000]}", highlight=False)
-    if result.failed:
-        console.print(result.output[-6000:], highlight=False, markup=False)
+    if args.waivers and not args.against:
+        raise _usage("--waivers applies to --against: name the older description to diff against")
+    opts = GateOptions(
+        description=Path(args.description or default_description_path()),
+        base_url=args.base_url,
+        api_key=key,
+        max_examples=args.max_examples,
+        phases=phases,
+        seed=args.seed,
+        workers=args.workers,
+        cassettes=_verify_paths(args.cassettes) if args.cassettes else None,
+        report_dir=args.report_dir,
+        skip=frozenset(args.skip),
+        against=args.against,
+        waivers=args.waivers,
+        fail_on=args.fail_on,
+    )
+    return run_gate(opts, console).exit_code
 
 
 def _usage(message: str) -> HarnessError:

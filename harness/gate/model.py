@@ -12,6 +12,8 @@ from typing import Literal
 
 Status = Literal["passed", "failed", "error", "skipped"]
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+STEPS = ("description", "properties", "cassettes", "snapshots", "client-stack", "diff")
+SKIPPABLE = STEPS[1:]
 
 
 @dataclass(frozen=True)

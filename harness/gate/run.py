@@ -20,6 +20,7 @@ from rich.table import Table
 
 from harness.contract import Contract, load_contract
 from harness.errors import HarnessError
+from harness.gate.compat_steps import client_stack_step, diff_step
 from harness.gate.model import GateResult, Step
 from harness.gate.reports import write_reports
 from harness.gate.snapshot_status import run_snapshot_tests
@@ -27,7 +28,6 @@ from harness.gate.steps import cassettes_step, description_step, properties_step
 from harness.properties.runner import RunOptions
 from harness.recording.verify import discover_cassette_dirs
 
-STEPS = ("description", "properties", "cassettes", "snapshots", "client-stack", "diff")
 STYLE = {"passed": "green", "failed": "red", "error": "yellow", "skipped": "dim"}
 
 
@@ -45,9 +45,8 @@ class GateOptions:
     report_dir: Path = Path("harness-report")
     skip: frozenset[str] = frozenset()
     against: str | None = None
-
-
-ExtraStep = Callable[[GateOptions, Contract], Step]
+    waivers: Path | None = None
+    fail_on: str = "ERR"
 
 
 @contextlib.contextmanager
@@ -65,8 +64,8 @@ def _server(opts: GateOptions, contract: Contract) -> Iterator[tuple[str, str]]:
 
 
 class Gate:
-    def __init__(self, opts: GateOptions, console: Console, extra: dict[str, ExtraStep] | None = None) -> None:
-        self.opts, self.console, self.extra = opts, console, extra or {}
+    def __init__(self, opts: GateOptions, console: Console) -> None:
+        self.opts, self.console = opts, console
         self.result = GateResult(target=opts.base_url or "embedded reference server")
 
     def _timed(self, name: str, work: Callable[[], Step]) -> Step:
@@ -100,8 +99,12 @@ class Gate:
         paths = opts.cassettes if opts.cassettes is not None else discover_cassette_dirs(opts.root)
         self._timed("cassettes", lambda: cassettes_step(paths, contract)[0])
         self._timed("snapshots", lambda: run_snapshot_tests(opts.root))
-        for name, extra in self.extra.items():
-            self._timed(name, lambda extra=extra: extra(opts, contract))  # type: ignore[misc]
+        self._timed("client-stack", client_stack_step)
+        if opts.against:
+            against = opts.against
+            self._timed(
+                "diff", lambda: diff_step(against, opts.description, paths, opts.root, opts.waivers, opts.fail_on)
+            )
         return self.result
 
     def _properties(self, contract: Contract) -> Step:
@@ -129,8 +132,8 @@ def summary_table(result: GateResult) -> Table:
     return table
 
 
-def run_gate(opts: GateOptions, console: Console, extra: dict[str, ExtraStep] | None = None) -> GateResult:
-    result = Gate(opts, console, extra).run()
+def run_gate(opts: GateOptions, console: Console) -> GateResult:
+    result = Gate(opts, console).run()
     console.print(summary_table(result))
     for step in result.steps:
         if step.status in ("failed", "error"):

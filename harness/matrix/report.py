@@ -8,12 +8,11 @@ the exact text the capture server received.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from harness.files import write_atomic
 from harness.matrix.evaluate import FAIL, KNOWN, NA, OK, UNEXPECTED_PASS, Cell, MatrixResult, StackRun
 
 FORMAT = 1
@@ -183,22 +182,6 @@ def render_markdown(result: MatrixResult) -> str:
             ]
             lines.append("| " + " | ".join(cols) + " |")
     return "\n".join(lines) + "\n"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Temp file in the same folder, fsync, rename: readers see the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # a report to read and commit, not mkstemp's private 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_reports(result: MatrixResult, out: Path) -> tuple[Path, Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
+import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,22 @@ from harness.contract import load_contract
 from harness.examples import seed_examples
 from harness.matrix.evaluate import Cell, MatrixResult, StackRun, evaluator, probe_payload
 from harness.matrix.probe import PATHS
-from harness.matrix.stacks import build_env, find_uv, run_probe, select
+from harness.matrix.stacks import Stack, build_env, find_uv, run_probe, select
+
+INSTALLED = "installed"
+
+
+def probe_installed(python: str = sys.executable) -> MatrixResult:
+    """The client stack this interpreter has, probed like a matrix stack (no environment built).
+
+    What `harness check` runs: a user's own pins are what their code ships with.
+    """
+    examples = seed_examples()
+    stack = Stack(INSTALLED, f"the client stack installed beside the harness ({python})")
+    with evaluator(examples) as judge:
+        report = run_probe(stack, Path(python), probe_payload(examples))
+        run = StackRun(INSTALLED, stack.summary, (), (), report["versions"], report["features"])
+        return _result([run], judge.cells(INSTALLED, report))
 
 
 def run_matrix(
@@ -48,6 +64,10 @@ def run_matrix(
                 )
             )
             cells += judge.cells(stack.name, report)
+    return _result(runs, cells)
+
+
+def _result(runs: list[StackRun], cells: list[Cell]) -> MatrixResult:
     return MatrixResult(
         generated=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         python=platform.python_version(),

@@ -1,0 +1,112 @@
+"""The gate's compatibility steps: the installed client stack, and the description diff.
+
+The diff step also says which recorded traffic exercises each breaking change (cassette
+bodies and snapshot files), since those must be re-recorded or reviewed with the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from harness.compat import (
+    Change,
+    Document,
+    Level,
+    Report,
+    Waiver,
+    apply_waivers,
+    diff,
+    exercised_by,
+    load_description,
+    load_waivers,
+    snapshot_documents,
+)
+from harness.errors import CassetteError
+from harness.gate.model import Case, Status, Step
+from harness.matrix.run import probe_installed
+from harness.recording.persister import read_cassette
+from harness.recording.verify import find_cassettes
+
+
+def client_stack_step() -> Step:
+    step = Step("client-stack")
+    result = probe_installed()
+    [stack] = result.stacks
+    versions = ", ".join(f"{k} {v}" for k, v in stack.versions.items() if v)
+    counts = result.counts(stack.name)
+    step.summary = f"{versions}: {counts.get('ok', 0)} call(s) work"
+    for cell in result.cells:
+        name = f"{cell.example} via {cell.path}"
+        if cell.verdict == "FAIL":
+            step.cases.append(Case(name, "failed", "; ".join(cell.problems)))
+        elif cell.expected == "known failure":
+            step.cases.append(Case(name, "passed", f"known failure: {cell.reason}"))
+            step.details.append(f"{name}: known failure ({cell.rule}): {cell.error or cell.status}")
+        elif cell.outcome != "n/a":
+            step.cases.append(Case(name, "passed"))
+    if result.failed:
+        failed = [c for c in step.cases if c.status == "failed"]
+        step.details = [f"{c.name}: {c.message}" for c in failed] + step.details
+        step.fail(
+            f"{len(failed)} call(s) from the installed SDKs no longer work ({versions})",
+            "see which calls with `harness matrix` (all stacks) and compare the sent bodies",
+            "send skills as dicts (`harness.skill_dicts.to_wire_dicts`) until the SDK is fixed",
+        )
+    return step
+
+
+def cassette_documents(paths: list[Path]) -> Iterator[Document]:
+    for path in find_cassettes(paths):
+        try:
+            cassette = read_cassette(path)
+        except CassetteError:
+            continue  # the cassettes step reports unreadable files
+        for interaction in cassette.interactions:
+            label = f"{path}#{interaction.index}"
+            try:
+                yield Document(f"{label} (request)", "request", interaction.request.json())
+                if not interaction.response.is_event_stream:
+                    yield Document(f"{label} (response)", "response", interaction.response.json())
+            except ValueError:
+                continue
+
+
+def _describe(change: Change) -> str:
+    return f"[{change.level.name}] {change.id} {change.operation} {change.path}: {change.text}"
+
+
+def diff_step(
+    against: str, description: Path, cassettes: list[Path], root: Path, waivers: Path | None, fail_on: str = "ERR"
+) -> Step:
+    step = Step("diff")
+    base, revision = load_description(against), load_description(str(description))
+    changes = diff(base, revision)
+    unused: list[Waiver] = []
+    if waivers is not None:
+        changes, unused = apply_waivers(changes, load_waivers(waivers))
+    report = Report(base.label, revision.label, changes, fail_on=Level[fail_on], unused_waivers=unused)
+    step.summary = f"{base.label} → {revision.label}: {report.summary()}"
+    failing = report.failing
+    exposure = exercised_by(failing, [*cassette_documents(cassettes), *snapshot_documents(root)]) if failing else {}
+    for change in changes:
+        if change.level < Level.WARN:
+            continue
+        status: Status = "failed" if report.fails(change) else "passed"
+        note = f"waived: {change.waived}" if change.waived else change.text
+        step.cases.append(Case(f"{change.id} {change.operation} {change.path}", status, note))
+    for change in failing:
+        step.details.append(_describe(change))
+        labels = exposure.get(change, [])
+        step.details += [f"    exercised by {label}" for label in labels[:10]]
+        if len(labels) > 10:
+            step.details.append(f"    … and {len(labels) - 10} more recorded bodies")
+    step.details += [f"note: unused waiver #{w.index} ({w.id} {w.operation} {w.path})" for w in unused]
+    if failing:
+        touched = sorted({label.split("#")[0].split(" (")[0] for labels in exposure.values() for label in labels})
+        step.fail(
+            f"{len(failing)} breaking change(s) against {base.label}",
+            "fix the description, or accept each break in a waiver file with a reason (`--waivers`)",
+            *(f"re-record or review {t}" for t in touched[:10]),
+        )
+    return step
