@@ -134,9 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "matrix":
             return _matrix(args, console)
         if args.command == "diff":
-            from harness.compat.command import run as run_diff
-
-            return run_diff(args)
+            return _diff(args)
         return _check(args, console)
     except HarnessError as exc:
         console.print(f"[bold red]error:[/] {exc}", highlight=False)
@@ -205,6 +203,15 @@ def _matrix(args: argparse.Namespace, console: Console) -> int:
         console.print(summary_line(result, stack), markup=False, highlight=False, soft_wrap=True)
     console.print(f"wrote {md_path} and {json_path}", highlight=False)
     return EXIT_FAILED if result.failed else EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from harness.compat.command import run as run_diff
+    from harness.gate.compat_steps import traffic_documents
+    from harness.recording.verify import discover_cassette_dirs
+
+    root = Path.cwd()
+    return run_diff(args, traffic=lambda: traffic_documents(discover_cassette_dirs(root), root))
 
 
 def _check(args: argparse.Namespace, console: Console) -> int:

@@ -236,3 +236,21 @@ def test_matrix_names_the_stack_that_cannot_be_built(
     err = capsys.readouterr().err
     assert "stack openai-only cannot be built: `uv venv` exited 2" in err
     assert "Failed to fetch" in err
+
+
+def test_diff_lists_the_recorded_bodies_a_break_touches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = yaml.safe_load(default_description_path().read_text())
+    reference = document["components"]["schemas"]["SkillReference"]
+    reference["required"] = [*reference.get("required", []), "skill_version"]
+    newer = tmp_path / "newer.yaml"
+    newer.write_text(yaml.safe_dump(document, sort_keys=False))
+    shutil.copytree(Path(__file__).parent / "scenarios" / "cassettes", tmp_path / "cassettes")
+    monkeypatch.chdir(tmp_path)
+    assert main(["diff", str(default_description_path()), str(newer), "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    [touched] = [t for t in report["exercised_by"] if t["id"].startswith("request-property-became-required")]
+    assert (
+        "cassettes/test_seed_examples/test_vlmrun_sdk_agent_skill_objects[single].yaml#1 (request)" in touched["labels"]
+    )

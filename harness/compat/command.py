@@ -8,10 +8,12 @@ prints them and exits 2).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from harness.compat.exposure import Document, exercised_by
 from harness.compat.formats import FORMATS, Report, render
 from harness.compat.load import load_description
 from harness.compat.operations import diff
@@ -80,9 +82,15 @@ def _packaged(path: Path, cwd: Path) -> str:
         return str(path)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Diff, render, write; 1 when the gate fails. Raises HarnessError on bad input."""
+def run(args: argparse.Namespace, traffic: Callable[[], Iterable[Document]] | None = None) -> int:
+    """Diff, render, write; 1 when the gate fails. Raises HarnessError on bad input.
+
+    `traffic` yields the recorded bodies (cassettes, snapshots) to check failing changes
+    against; reading cassettes is a higher layer's job, so the caller supplies them.
+    """
     report = build_report(args)
+    if traffic is not None and report.failing:
+        report = dataclasses.replace(report, exercised=exercised_by(report.failing, traffic()))
     output = render(report, args.format)
     if args.out is None:
         sys.stdout.write(output)

@@ -28,6 +28,8 @@ class Report:
     revision_file: str | None = None  # where annotations point
     waivers_file: str | None = None
     unused_waivers: list[Waiver] = field(default_factory=list)
+    exercised: dict[Change, list[str]] = field(default_factory=dict)
+    """For failing changes: the recorded bodies (cassettes, snapshots) that contain the path."""
 
     def fails(self, change: Change) -> bool:
         return change.waived is None and change.level >= self.fail_on
@@ -79,6 +81,7 @@ def render_text(report: Report) -> str:
                 f"\tin API {c.operation}",
                 f"\t\t{c.path}",
                 f"\t\t{c.text}",
+                *(f"\t\texercised by {label}" for label in report.exercised.get(c, [])),
                 "",
             ]
     lines += [f"note: {_unused(w)}" for w in report.unused_waivers]
@@ -113,6 +116,11 @@ def render_json(report: Report) -> str:
             "fail_on": report.fail_on.name,
             "failed": bool(report.failing),
         },
+        "exercised_by": [
+            {"id": c.id, "operation": c.operation, "path": c.path, "labels": labels}
+            for c, labels in report.exercised.items()
+            if labels
+        ],
         "unused_waivers": [
             {"index": w.index, "id": w.id, "operation": w.operation, "path": w.path, "reason": w.reason}
             for w in report.unused_waivers
@@ -142,6 +150,11 @@ def render_markdown(report: Report) -> str:
             text = _cell(c.text) + (f"<br>**waived:** {_cell(c.waived)}" if c.waived is not None else "")
             level = f"~~{icon[c.level]}~~ waived" if c.waived is not None else icon[c.level]
             lines.append(f"| {level} | {_code(c.id)} | {_code(c.operation)} | {_code(c.path)} | {text} |")
+    touched = {c: labels for c, labels in report.exercised.items() if labels}
+    if touched:
+        lines += ["", "**Recorded traffic to re-record or review:**", ""]
+        for c, labels in touched.items():
+            lines.append(f"- {_code(c.id)} {_code(c.path)}: " + ", ".join(_code(label) for label in labels[:10]))
     if report.unused_waivers:
         lines += ["", "**Unused waivers** (they may hide a future break):", ""]
         lines += [
@@ -161,7 +174,10 @@ def render_junit(report: Report) -> str:
     failures = skipped = 0
     for (rule_id, operation, path), changes in groups.items():
         case = ET.SubElement(suite, "testcase", classname=operation, name=f"{rule_id} {path}", time="0")
-        text = "\n".join(f"{c.level.name}: {c.text}" for c in changes)
+        text = "\n".join(
+            [f"{c.level.name}: {c.text}" for c in changes]
+            + [f"exercised by {label}" for c in changes for label in report.exercised.get(c, [])]
+        )
         if any(report.fails(c) for c in changes):
             failures += 1
             failure = ET.SubElement(

@@ -56,20 +56,32 @@ def client_stack_step() -> Step:
     return step
 
 
-def cassette_documents(paths: list[Path]) -> Iterator[Document]:
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def cassette_documents(paths: list[Path], root: Path) -> Iterator[Document]:
     for path in find_cassettes(paths):
         try:
             cassette = read_cassette(path)
         except CassetteError:
             continue  # the cassettes step reports unreadable files
         for interaction in cassette.interactions:
-            label = f"{path}#{interaction.index}"
+            label = f"{_shown(path, root)}#{interaction.index}"
             try:
                 yield Document(f"{label} (request)", "request", interaction.request.json())
                 if not interaction.response.is_event_stream:
                     yield Document(f"{label} (response)", "response", interaction.response.json())
             except ValueError:
                 continue
+
+
+def traffic_documents(cassettes: list[Path], root: Path) -> list[Document]:
+    """Every recorded body below `root`: cassette requests and responses, and snapshot files."""
+    return [*cassette_documents(cassettes, root), *snapshot_documents(root)]
 
 
 def _describe(change: Change) -> str:
@@ -88,7 +100,7 @@ def diff_step(
     report = Report(base.label, revision.label, changes, fail_on=Level[fail_on], unused_waivers=unused)
     step.summary = f"{base.label} → {revision.label}: {report.summary()}"
     failing = report.failing
-    exposure = exercised_by(failing, [*cassette_documents(cassettes), *snapshot_documents(root)]) if failing else {}
+    exposure = exercised_by(failing, traffic_documents(cassettes, root)) if failing else {}
     for change in changes:
         if change.level < Level.WARN:
             continue
