@@ -61,7 +61,7 @@ def _report(fail_on: Level = Level.ERR, changes: list[Change] | None = None) -> 
 
 def test_json_shape() -> None:
     data = json.loads(render(_report(), "json"))
-    assert set(data) == {"changes", "summary", "unused_waivers"}
+    assert set(data) == {"changes", "summary", "exercised_by", "unused_waivers"}
     assert [set(c) >= {"id", "level", "operation", "path", "text"} for c in data["changes"]] == [True] * 4
     first = data["changes"][0]
     assert first == {
