@@ -12,6 +12,7 @@ import binascii
 import functools
 import hashlib
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,8 @@ _FORMAT_MESSAGES = {
     "uri": "Not a valid URI: include a scheme, e.g. https://… or data:…",
 }
 _MAX_MESSAGE = 300
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNICODE_MESSAGE = "String holds a lone UTF-16 surrogate (a \\ud800-\\udfff escape): send valid Unicode text"
 
 
 def _short(message: str) -> str:
@@ -101,6 +104,34 @@ def _short(message: str) -> str:
         return message
     half = _MAX_MESSAGE // 2
     return f"{message[:half]} … {message[-half:]}"
+
+
+def unicode_violations(instance: Any, prefix: Loc = ()) -> list[Violation]:
+    """Strings (and keys) holding lone surrogates, which JSON's `\\ud800` escapes produce.
+
+    jsonschema-rs validates Rust strings and raises on them; a server must answer 422
+    naming the field (pydantic's `string_unicode`), not crash. Locs are escaped, so the
+    error body itself stays encodable.
+    """
+    out: list[Violation] = []
+    stack: list[tuple[Any, Loc]] = [(instance, prefix)]
+    while stack:
+        node, loc = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                out.append(Violation(loc, _UNICODE_MESSAGE, "string_unicode"))
+        elif isinstance(node, dict):
+            children: list[tuple[Any, Loc]] = []
+            for key, value in node.items():
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    escaped = key.encode("utf-8", "backslashreplace").decode("utf-8")
+                    out.append(Violation((*loc, escaped), _UNICODE_MESSAGE, "string_unicode"))
+                else:
+                    children.append((value, (*loc, key)))
+            stack.extend(reversed(children))  # popped in document order
+        elif isinstance(node, list):
+            stack.extend((node[i], (*loc, i)) for i in reversed(range(len(node))))
+    return out
 
 
 class Contract:
@@ -165,7 +196,10 @@ class Contract:
 
     def violations(self, name: str, instance: Any) -> list[Violation]:
         """Every violation of schema `name`, with `oneOf` failures narrowed to the branch meant."""
-        return list(self._iter_violations(name, instance, ()))
+        try:
+            return list(self._iter_violations(name, instance, ()))
+        except UnicodeEncodeError:  # only when a string must be read: nothing is paid on valid text
+            return unicode_violations(instance)
 
     def _iter_violations(self, name: str, instance: Any, prefix: Loc) -> Iterator[Violation]:
         for err in self.validator(name).iter_errors(instance):

@@ -19,6 +19,7 @@ from harness.errors import ConformanceFailure
 
 CONFORMANCE_MODES = ("fail", "warn", "off")
 _DRIFT_KEY = pytest.StashKey[list[str]]()
+_REWRITE_KEY = pytest.StashKey[bool]()
 
 
 class ConformanceWarning(UserWarning):
@@ -48,12 +49,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_DRIFT_KEY] = []
+    # pytest-recording's `rewrite` deletes each cassette before its test runs, so a kill, a
+    # Ctrl-C or a failing call loses the old recording. It is asked for `all` instead (which
+    # deletes nothing) and `configure_vcr` re-records from scratch: the old cassette is only
+    # ever replaced, atomically, by a complete new one. Each xdist worker parses the same flag.
+    if getattr(config.option, "record_mode", None) == "rewrite":
+        config.option.record_mode = "all"
+        config.stash[_REWRITE_KEY] = True
 
 
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     from harness.recording.configure import configure_vcr
 
-    configure_vcr(vcr)
+    configure_vcr(vcr, rewrite=config.stash.get(_REWRITE_KEY, False))
 
 
 # -- fixtures --------------------------------------------------------------------------

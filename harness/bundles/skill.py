@@ -8,6 +8,7 @@ actually says.
 from __future__ import annotations
 
 import json
+import reprlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -25,6 +26,10 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NO_FETCH = jsonschema_rs.Registry([])
 
 _EXAMPLE = "---\nname: my-skill\ndescription: What the skill does\n---"
+
+# Values quoted in messages are cut short: a YAML alias bomb (`name: *lol`) in full is gigabytes.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = 2, 4, 4, 60, 60
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,8 @@ def _required(meta: dict[str, Any], key: str, example: str, *, code: str) -> str
     value = meta.get(key)
     if isinstance(value, str) and value.strip():
         return value.strip()
-    problem = f"has no {key!r}" if value is None else f"has a {key!r} that is not a non-empty string ({value!r})"
+    shown = _SHORT.repr(value)
+    problem = f"has no {key!r}" if value is None else f"has a {key!r} that is not a non-empty string ({shown})"
     raise BundleError(
         f"SKILL.md frontmatter {problem}: add `{key}: {example}` between the --- lines",
         code=code,

@@ -17,34 +17,24 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
-
-import yaml
+from typing import Any
 
 from harness.recording.blobs import BLOB_PREFIX, placeholders, restore_bundles, stash_bundles
+from harness.recording.cassette_yaml import HEADER as HEADER  # re-exported, as before the split
+from harness.recording.cassette_yaml import Flow
+from harness.recording.cassette_yaml import dump_document as dump_document
+from harness.recording.cassette_yaml import load_yaml as load_yaml
 from harness.recording.interaction import Interaction, RecordedRequest, RecordedResponse
 from harness.recording.scrub import scrub_body, scrub_headers, scrub_uri
 
 VCR_VERSION = 1  # vcrpy's cassette format number, so vcrpy tooling recognises the file
 HARNESS_FORMAT = 1
-HEADER = (
-    "# VLM Run skills harness cassette: recorded HTTP interactions, replayed by vcrpy.\n"
-    "# Keys and tokens are scrubbed before writing and never reach this file; inline skill bundles\n"
-    "# are stored once in _blobs/ and referenced as $blob:sha256:<hex>.\n"
-)
 BODY_KINDS = ("json", "text", "base64", "events")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _DIGITS = re.compile(r"[0-9]+")
 _MAX_DEPTH = 200  # deeper JSON is stored as text: the YAML representer recurses per level
 _NOT_JSON = object()
-
-if TYPE_CHECKING:
-    _Loader = yaml.SafeLoader
-    _BaseDumper = yaml.SafeDumper
-else:  # libyaml when PyYAML was built with it: loads about 10x faster
-    _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class Malformed(ValueError):
@@ -59,50 +49,6 @@ class CassetteFile:
     metadata: dict[str, Any]
     interactions: list[Interaction]
     user_metadata: dict[str, Any] = field(default_factory=dict)
-
-
-# -- YAML ------------------------------------------------------------------------------------
-
-
-class _Flow(list[str]):
-    """Header values: one `name: [value]` line per header instead of a nested block."""
-
-
-class _Dumper(_BaseDumper):
-    pass
-
-
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    # Literal blocks read far better for prompts and SKILL.md text; the emitter falls back to a
-    # quoted scalar whenever a block could not hold the string exactly.
-    literal = "\n" in data and not any(c in data for c in "\r\x85\u2028\u2029\ufeff")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if literal else None)
-
-
-def _represent_flow(dumper: yaml.SafeDumper, data: _Flow) -> yaml.SequenceNode:
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
-
-
-_Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(_Flow, _represent_flow)
-
-
-def dump_document(document: Mapping[str, Any], stream: IO[bytes]) -> None:
-    stream.write(HEADER.encode())
-    yaml.dump(
-        document,
-        stream,
-        Dumper=_Dumper,
-        encoding="utf-8",
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=1_000_000,  # long strings stay on one line: no `\` continuations in diffs
-    )
-
-
-def load_yaml(data: bytes) -> Any:
-    return yaml.load(data, Loader=_Loader)
 
 
 # -- JSON ------------------------------------------------------------------------------------
@@ -295,11 +241,11 @@ def decode_body(node: Any, *, fetch: Callable[[str], str] | None = None) -> byte
 # -- interactions ------------------------------------------------------------------------------
 
 
-def _encode_headers(headers: Mapping[str, Any]) -> dict[str, _Flow]:
-    out: dict[str, _Flow] = {}
+def _encode_headers(headers: Mapping[str, Any]) -> dict[str, Flow]:
+    out: dict[str, Flow] = {}
     for name, value in scrub_headers(headers).items():
         values = value if isinstance(value, list | tuple) else [value]
-        out[str(name)] = _Flow(str(v) for v in values)
+        out[str(name)] = Flow(str(v) for v in values)
     return out
 
 
@@ -354,8 +300,8 @@ def decode_interaction(node: Any, index: int, fetch: Callable[[str], str]) -> In
     status = _require(res, "status", "response")
     status = status if isinstance(status, dict) else {"code": status}
     code = _require(status, "code", "response 'status'")
-    if isinstance(code, bool) or not isinstance(code, int):
-        raise Malformed(f"response status code must be an integer, not {code!r}")
+    if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
+        raise Malformed(f"response status code must be an integer from 100 to 599, not {code!r}")
     request = RecordedRequest(
         method=str(_require(req, "method", "request")).upper(),
         uri=str(_require(req, "uri", "request")),

@@ -13,7 +13,8 @@ from harness.recording.matcher import MATCH_ON, MATCHER_NAME, REQUEST_MATCHER_NA
 from harness.recording.scrub import scrub_vcr_request, scrub_vcr_response
 
 
-def configure_vcr(vcr: Any) -> None:
+def configure_vcr(vcr: Any, *, rewrite: bool = False) -> None:
+    """`rewrite`: `--record-mode=rewrite` was given (and turned into `all` so nothing is deleted)."""
     from harness.recording.persister import HarnessPersister
 
     vcr.register_matcher(REQUEST_MATCHER_NAME, vlmrun_request)
@@ -24,4 +25,9 @@ def configure_vcr(vcr: Any) -> None:
     vcr.decode_compressed_response = True
     # Keep pytest-recording's extra cassettes (`@pytest.mark.vcr("other.yaml")`) working.
     extra = list(getattr(vcr.persister, "extra_paths", []) or [])
-    vcr.register_persister(HarnessPersister.with_extra_paths(extra) if extra else HarnessPersister)
+    persister = HarnessPersister.with_extra_paths(extra) if extra else HarnessPersister
+    if rewrite and vcr.record_mode == "all":  # not a marker's own record_mode: that one wins
+        # pytest-recording's rewrite: new_episodes over nothing loaded, minus its up-front delete.
+        vcr.record_mode = "new_episodes"
+        persister = persister.rewriting()
+    vcr.register_persister(persister)

@@ -57,7 +57,7 @@ def _compute(path: str, raw: bytes) -> CanonicalBody:
     if path.endswith(COMPLETIONS_SUFFIX):
         canonical = canonicalize(parsed)
         return CanonicalBody(canonical.key, canonical.body)
-    return CanonicalBody(hashlib.sha256(canonical_json(parsed).encode()).hexdigest(), parsed)
+    return CanonicalBody(hashlib.sha256(canonical_json(parsed).encode("utf-8", "surrogatepass")).hexdigest(), parsed)
 
 
 def canonical_body(request: Any) -> CanonicalBody:

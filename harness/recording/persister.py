@@ -102,9 +102,16 @@ def _parse(document: Any, path: Path) -> CassetteFile:
     metadata = document.get("harness", {})  # absent in a plain vcrpy cassette, which loads too
     if not isinstance(metadata, dict):
         raise CassetteError(f"Cassette {path}: 'harness' must be a mapping")
-    if "harness" in document and metadata.get("format") != HARNESS_FORMAT:
+    found = metadata.get("format")
+    if "harness" in document and (found != HARNESS_FORMAT or isinstance(found, bool)):  # True == 1
+        if found is not None and (isinstance(found, bool) or not isinstance(found, int) or found < HARNESS_FORMAT):
+            # Not "newer": a hand edit or a bad merge. Saying "upgrade" would send the user the wrong way.
+            raise CassetteError(
+                f"Cassette {path} has an unknown harness.format {found!r} (this harness reads format "
+                f"{HARNESS_FORMAT}): restore the file from version control or re-record it"
+            )
         raise CassetteError(
-            f"Cassette {path} was written by a newer harness (harness.format {metadata.get('format')!r}; "
+            f"Cassette {path} was written by a newer harness (harness.format {found!r}; "
             f"this one reads format {HARNESS_FORMAT}): upgrade vlmrun-skills-harness or re-record it"
         )
     user_metadata = document.get("metadata") or {}
@@ -258,6 +265,7 @@ class HarnessPersister:
     """Register with `vcr.register_persister(HarnessPersister)`; vcrpy's `serializer` is not used."""
 
     extra_paths: ClassVar[tuple[str, ...]] = ()
+    skip_main: ClassVar[bool] = False
 
     @classmethod
     def with_extra_paths(cls, paths: Iterable[str]) -> type[HarnessPersister]:
@@ -265,9 +273,15 @@ class HarnessPersister:
         return cast("type[HarnessPersister]", type(cls.__name__, (cls,), {"extra_paths": tuple(paths)}))
 
     @classmethod
+    def rewriting(cls) -> type[HarnessPersister]:
+        """Never loads the test's own cassette (it is being recorded again) but keeps it on disk until saved."""
+        return cast("type[HarnessPersister]", type(cls.__name__, (cls,), {"skip_main": True}))
+
+    @classmethod
     def load_cassette(cls, cassette_path: PathLike, serializer: Any = None) -> tuple[Any, ...]:
         loaded: list[CassetteFile] = []
-        for path in dict.fromkeys([os.fspath(cassette_path), *cls.extra_paths]):
+        main_path = [] if cls.skip_main else [os.fspath(cassette_path)]
+        for path in dict.fromkeys([*main_path, *cls.extra_paths]):
             try:
                 loaded.append(load_interactions(path))
             except CassetteNotFoundError:

@@ -26,7 +26,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from harness.bundles import DEFAULT_LIMITS, BundleLimits
-from harness.contract import Contract, load_contract
+from harness.contract import Contract, load_contract, unicode_violations
 from harness.headers import REFERENCE_HEADER, RESOLVED_HEADER
 from harness.reference.completions import Rejected, chunks, completion, plan_completion
 from harness.reference.registry import Registry, SkillNotFound
@@ -79,10 +79,19 @@ def create_app(
                 raise Rejected(422, [_detail(["body"], f"Request body over {cfg.max_body_bytes} bytes", "too_large")])
         try:
             value = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        # ValueError, not only JSONDecodeError: an integer over 4,300 digits fails int() inside
+        # json.loads (CPython's int_max_str_digits), and that must be a 422 too, not a 500.
+        except (ValueError, RecursionError) as exc:
             raise Rejected(422, [_detail(["body"], f"JSON decode error: {exc}", "json_invalid")]) from exc
         if _too_deep(value, MAX_DEPTH):
             raise Rejected(422, [_detail(["body"], f"JSON nested deeper than {MAX_DEPTH} levels", "too_deep")])
+        # Lone surrogates only come from `\uD800`-style escapes (UTF-8 cannot hold them), so the
+        # walk runs only when the bytes hold one, or hold NUL (json.loads also reads UTF-16/32,
+        # where escapes are spread over NULs; valid UTF-8 JSON never has one). Answers echo
+        # fields (model, session_id) and could not be encoded: refuse them, naming the field.
+        suspect = b"\\ud" in raw or b"\\uD" in raw or b"\x00" in raw
+        if suspect and (bad := unicode_violations(value)):
+            raise Rejected(422, [v.as_detail() for v in bad])
         return value
 
     async def health(request: Request) -> Response:

@@ -5,7 +5,6 @@ import io
 import re
 import stat
 import struct
-import time
 import warnings
 import zipfile
 import zlib
@@ -259,11 +258,9 @@ def test_zip_bomb_is_refused_before_inflation(monkeypatch: pytest.MonkeyPatch) -
     def no_open(*args: object, **kwargs: object) -> object:
         raise AssertionError("inflated an entry of a zip bomb")
 
-    monkeypatch.setattr(zipfile.ZipFile, "open", no_open)
-    started = time.perf_counter()
+    monkeypatch.setattr(zipfile.ZipFile, "open", no_open)  # refusing without inflating is the point, not speed
     with pytest.raises(BundleError) as exc:
         decode_bundle(b64(bomb))
-    assert time.perf_counter() - started < 0.5
     assert (exc.value.code, exc.value.entry) == ("compression_ratio", "bomb.bin")
 
 

@@ -142,9 +142,7 @@ def test_old_sdk_rules(judge: Evaluator) -> None:
     for skill in legacy:
         del skill["skill_version"]
     cell = _judge(judge, _sent("inline", "vlmrun-dict-extra-body", _body(inline, legacy)), old, OLD_SDK)
-    assert (cell.verdict, cell.status, cell.rule) == (OK, 200, None), (
-        "vlmrun <= 0.5.10 sends `version` on inline skills"
-    )
+    assert (cell.verdict, cell.status, cell.rule) == (OK, 200, ""), "vlmrun <= 0.5.10 sends `version` on inline skills"
 
 
 def test_absent_clients_are_not_applicable(judge: Evaluator) -> None:

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.bundles import build_bundle, canonical_digest, digest_b64, encode_bundle, read_zip_entries
-from harness.recording import cassette_file
+from harness.recording import cassette_yaml
 from harness.recording.blobs import blob_filename
 from harness.recording.cassette_file import parse_sse, render_sse
 from harness.recording.interaction import Interaction
@@ -44,8 +44,8 @@ def roundtrip(tmp_path: Path, *interactions: Interaction) -> tuple[dict[str, Any
 
 
 def test_libyaml_is_used() -> None:
-    assert cassette_file._Loader.__name__ == "CSafeLoader"
-    assert "CSafeDumper" in [cls.__name__ for cls in cassette_file._Dumper.__mro__]
+    assert "CSafeLoader" in [cls.__name__ for cls in cassette_yaml._Loader.__mro__]
+    assert "CSafeDumper" in [cls.__name__ for cls in cassette_yaml._Dumper.__mro__]
 
 
 def test_json_bodies_are_yaml_mappings(tmp_path: Path) -> None:
