@@ -1,120 +1,183 @@
-"""`python -m benchmarks [digest|properties|recording]`: run side-by-side benchmarks, write RESULTS.md.
+"""`python -m benchmarks [P1 … P7 | properties]`: side-by-side benchmarks against the peers.
 
-The full run overwrites `benchmarks/RESULTS.md`; running one benchmark prints its table
-and writes only when `--output` is given, so a quick check never clobbers the full report.
-Figures come with the machine, versions and load average, because the machine is shared
-and only the ratios measured in the same run are meant to be compared.
+With no name (or `all`) every benchmark runs and `benchmarks/RESULTS.md` is rewritten;
+naming some prints their sections and writes only with `--output`, so a quick check never
+clobbers the full report. Each section carries its reproducing command and peer versions,
+and the report opens with the machine and a summary of every figure against its goal,
+because the machine is shared and only ratios measured in the same run are comparable.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
-import importlib.metadata
 import os
 import platform
-import ssl
 import sys
+import tempfile
 import time
-import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import bench_digest, bench_properties, bench_recording
+from benchmarks import (
+    bench_bundle,
+    bench_digest,
+    bench_gate,
+    bench_matching,
+    bench_miss,
+    bench_properties,
+    bench_replay,
+    bench_servers,
+)
+from benchmarks.common import REPRODUCE, Headline, log, version
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+ORDER = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "properties")
+ALIASES = {"digest": ("P4",), "recording": ("P1", "P2", "P3", "P7"), "gate": ("P5",), "servers": ("P6",)}
+TITLES = {
+    "P1": "matching at 1,000 interactions: ours vs vcrpy body vs cassetter",
+    "P2": "scenario-suite replay: ours vs bare pytest-recording",
+    "P3": "1 MiB inline bundle cassette: ours vs vcrpy vs cassetter",
+    "P4": "bundle digest vs raw inflate + sha256",
+    "P5": "harness check vs schemathesis alone",
+    "P6": "reference server vs Prism mock",
+    "P7": "replay miss to failure, openai 3.x and 1.x",
+    "properties": "property tests in-process vs loopback (supports P5)",
+}
 PACKAGES = (
-    "schemathesis",
-    "hypothesis",
-    "jsonschema-rs",
-    "starlette",
-    "uvicorn",
-    "requests",
-    "vcrpy",
-    "pytest-recording",
-    "pytest",
-    "pyyaml",
-    "openai",
-    "vlmrun",
-    "httpx",
+    *("vcrpy", "pytest-recording", "pytest", "pyyaml", "schemathesis", "hypothesis", "jsonschema-rs"),
+    *("starlette", "uvicorn", "h11", "httpx", "openai", "vlmrun"),
 )
+Section = tuple[str, list[Headline]]
 
 
-def _version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def environment(command: str) -> str:
-    """Enough to tell whether two RESULTS.md files are comparable at all."""
+def _machine() -> str:
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    packages = ", ".join(f"{name} {_version(name)}" for name in PACKAGES)
-    return "\n".join(
-        [
-            f"- Date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-            f"- Machine: {platform.platform()}, {platform.machine()}, os.cpu_count()={os.cpu_count()}, "
-            f"load average at start {load} (shared machine: compare ratios, not absolute figures)",
-            f"- Python {platform.python_version()} ({platform.python_implementation()}), zlib "
-            f"{zlib.ZLIB_RUNTIME_VERSION}, {ssl.OPENSSL_VERSION} (hashlib: {hashlib.sha256().name})",
-            f"- Packages: {packages}",
-            f"- Reproduce: `{command}`",
-        ]
+    return (
+        f"{platform.platform()}, {platform.machine()}, {os.cpu_count()} cores (os.cpu_count()), Python "
+        f"{platform.python_version()} ({platform.python_implementation()}); load average at start {load}. The "
+        "machine was shared with other engineers' test runs while this ran: compare ratios measured in the "
+        "same run, not absolute figures."
     )
+
+
+def _runners(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[], Section]]:
+    def p1() -> Section:
+        r = bench_matching.run(workdir / "p1", lookups=args.lookups, repeats=args.match_repeats)
+        return bench_matching.to_markdown(r), bench_matching.headlines(r)
+
+    def p2() -> Section:
+        r = bench_replay.run(workdir / "p2", runs=args.replay_runs)
+        return bench_replay.to_markdown(r), bench_replay.headlines(r)
+
+    def p3() -> Section:
+        r = bench_bundle.run(workdir / "p3", repeats=args.bundle_repeats)
+        return bench_bundle.to_markdown(r), bench_bundle.headlines(r)
+
+    def p4() -> Section:
+        r = bench_digest.run(repeats=args.digest_repeats)
+        return bench_digest.to_markdown(r), bench_digest.headlines(r)
+
+    def p5() -> Section:
+        r = bench_gate.run(repeats=args.gate_repeats)
+        return bench_gate.to_markdown(r), bench_gate.headlines(r)
+
+    def p6() -> Section:
+        r = bench_servers.run(requests=args.requests, repeats=args.server_repeats)
+        return bench_servers.to_markdown(r), bench_servers.headlines(r)
+
+    def p7() -> Section:
+        r = bench_miss.run(contrast=not args.no_retry_contrast)
+        return bench_miss.to_markdown(r), bench_miss.headlines(r)
+
+    def properties() -> Section:
+        r = bench_properties.run(max_examples=args.examples, repeats=args.property_repeats)
+        return bench_properties.to_markdown(r), []
+
+    return {"P1": p1, "P2": p2, "P3": p3, "P4": p4, "P5": p5, "P6": p6, "P7": p7, "properties": properties}
+
+
+def summary(headlines: list[Headline]) -> list[str]:
+    lines = [
+        "## Summary",
+        "",
+        "Each figure with its ratio against the peer measured in the same run; goals from the README (P1, P2, "
+        "P3 load vs vcrpy, P7) or from DESIGN's aim of being ahead of every peer.",
+        "",
+        "| | what | goal | figure | ratio (same run) | goal met? | reproduce |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {h.bench} | {h.what} | {h.goal} | {h.figure} | {h.ratio} | {h.status} | {h.command} |" for h in headlines
+    ]
+    return [*lines, ""]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description="Side-by-side benchmarks.")
+    choices = ("all", *ORDER, *ALIASES)
+    parser.add_argument("which", nargs="*", default=["all"], help=f"benchmarks to run: {', '.join(choices)}")
+    parser.add_argument("--output", type=Path, default=None, help="report file (default: RESULTS.md for all)")
+    parser.add_argument("--lookups", type=int, default=100, help="P1: lookups per pass, 3/4 hits (default 100)")
+    parser.add_argument("--match-repeats", type=int, default=3, help="P1: passes per matcher (default 3)")
+    parser.add_argument("--replay-runs", type=int, default=4, help="P2: pytest runs per variant (default 4)")
+    parser.add_argument("--bundle-repeats", type=int, default=7, help="P3: samples per load (default 7)")
+    parser.add_argument("--digest-repeats", type=int, default=9, help="P4: samples per digest (default 9)")
+    parser.add_argument("--gate-repeats", type=int, default=2, help="P5: runs per variant (default 2)")
+    parser.add_argument("--requests", type=int, default=700, help="P6: requests per sample (default 700)")
+    parser.add_argument("--server-repeats", type=int, default=3, help="P6: samples per variant (default 3)")
+    parser.add_argument(
+        "--no-retry-contrast", action="store_true", help="P7: skip the ~15 s miss through vlmrun's default retries"
+    )
+    parser.add_argument("--examples", type=int, default=100, help="properties: max_examples (default 100)")
+    parser.add_argument("--property-repeats", type=int, default=3, help="properties: passes per mode (default 3)")
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks", description="Side-by-side benchmarks; see benchmarks/RESULTS.md."
-    )
-    parser.add_argument("which", nargs="?", choices=("all", "digest", "properties", "recording"), default="all")
-    parser.add_argument(
-        "--output", type=Path, default=None, help="where to write the report (default: RESULTS.md for 'all')"
-    )
-    parser.add_argument("--digest-repeats", type=int, default=9, help="samples per digest measurement (default 9)")
-    parser.add_argument("--examples", type=int, default=100, help="max_examples per operation (default 100)")
-    parser.add_argument("--property-repeats", type=int, default=3, help="passes per property mode (default 3)")
-    parser.add_argument("--lookups", type=int, default=100, help="lookups per matching pass, 3/4 hits (default 100)")
-    parser.add_argument("--match-repeats", type=int, default=2, help="passes per matcher set (default 2)")
-    parser.add_argument("--replay-runs", type=int, default=4, help="pytest runs per replay variant (default 4)")
-    parser.add_argument(
-        "--no-retry-contrast",
-        action="store_true",
-        help="skip the one ~15 s miss through vlmrun's default max_retries=5 on openai 1.x",
-    )
+    parser = _parser()
     args = parser.parse_args(argv)
-
-    words = ["uv run python -m benchmarks", *(sys.argv[1:] if argv is None else argv)]
-    command = " ".join(words)
-    sections = ["# Benchmarks", "", environment(command), ""]
-    started = time.perf_counter()
-    if args.which in ("all", "digest"):
-        print("digest benchmark…", file=sys.stderr, flush=True)
-        sections.append(bench_digest.to_markdown(bench_digest.run(repeats=args.digest_repeats)))
-    if args.which in ("all", "properties"):
-        print("property-test benchmark…", file=sys.stderr, flush=True)
-        result = bench_properties.run(max_examples=args.examples, repeats=args.property_repeats)
-        sections.append(bench_properties.to_markdown(result))
-    if args.which in ("all", "recording"):
-        print("recording benchmark…", file=sys.stderr, flush=True)
-        recording = bench_recording.run(
-            lookups=args.lookups,
-            match_repeats=args.match_repeats,
-            replay_runs=args.replay_runs,
-            contrast=not args.no_retry_contrast,
-        )
-        sections.append(bench_recording.to_markdown(recording))
+    names: list[str] = []
+    for word in args.which:
+        if word not in ("all", *ORDER, *ALIASES):
+            parser.error(f"unknown benchmark {word!r}; choose from all, {', '.join((*ORDER, *ALIASES))}")
+        names += ORDER if word == "all" else ALIASES.get(word, (word,))
+    selected = [n for n in ORDER if n in names]
+    words = sys.argv[1:] if argv is None else list(argv)
+    started, machine = time.perf_counter(), _machine()
+    sections: list[str] = []
+    headlines: list[Headline] = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        runners = _runners(args, Path(tmp))
+        for name in selected:
+            log(f"{name}: {TITLES[name]}…")
+            text, found = runners[name]()
+            sections.append(text.rstrip("\n") + "\n")
+            headlines += found
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    sections.append(f"Total wall time {time.perf_counter() - started:.0f} s; load average at end {load}.\n")
-    report = "\n".join(sections)
-    output = args.output or (RESULTS if args.which == "all" else None)
+    packages = ", ".join(f"{n} {version(n)}" for n in PACKAGES)
+    report = [
+        "# Benchmarks",
+        "",
+        f"- Date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- Machine: {machine}",
+        f"- Project environment: {packages}. Peers outside it (versions in each section): cassetter (P1, P3, "
+        "isolated uv environment), Prism (P6, npm), openai 1.109.1 (P7, uv overlay).",
+        f"- Reproduce everything: `{REPRODUCE}{' ' + ' '.join(words) if words else ''}`; each section names "
+        "its own command.",
+        "",
+        *(summary(headlines) if headlines else []),
+        *sections,
+        f"Total wall time {time.perf_counter() - started:.0f} s; load average at end {load}.",
+        "",
+    ]
+    output = args.output or (RESULTS if selected == list(ORDER) else None)
+    text = "\n".join(report)
     if output is None:
-        print(report)
+        print(text)
     else:
-        output.write_text(report, encoding="utf-8")
-        print(f"wrote {output}", file=sys.stderr)
+        output.write_text(text, encoding="utf-8")
+        log(f"wrote {output}")
     return 0
 
 

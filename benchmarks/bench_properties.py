@@ -29,7 +29,7 @@ from schemathesis.core.result import Ok
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from benchmarks.bench_digest import rotated
+from benchmarks.common import rotated
 from harness.contract import default_description_path
 from harness.properties.strategies import register
 from harness.reference.app import ServerConfig, create_app
@@ -260,7 +260,10 @@ def to_markdown(results: PropertyResults) -> str:
     gen_s = results.median_seconds(GENERATION)
     base = results.runs[IN_PROCESS][0]
     lines = [
-        "## Property tests (schemathesis fuzzing phase)",
+        "## Supporting P5: property tests in-process and over loopback (schemathesis fuzzing phase)",
+        "",
+        "Reproduce: `uv run --frozen python -m benchmarks properties`. No peer: this splits P5's property "
+        "step into generation and transport.",
         "",
         f"{len(base.cases)} operations, `max_examples={results.max_examples}` per operation, positive + negative "
         "generation, every check (`case.call_and_validate()`), Hypothesis `derandomize=True`, generate phase "
