@@ -27,9 +27,7 @@ from harness.examples import MODEL, dict_form, seed_examples
 OURS = "ours, JSON"
 PRISM = "Prism mock, JSON"
 STREAM = "ours, stream: true (SSE)"
-FIXED = "ours + proposed socket fix, JSON"
-FIXED_STREAM = "ours + proposed socket fix, stream: true"
-VARIANTS = (OURS, PRISM, STREAM, FIXED, FIXED_STREAM)
+VARIANTS = (OURS, PRISM, STREAM)
 CHAT = "/v1/openai/chat/completions"
 REQUEST_TIMEOUT = 10.0
 
@@ -121,13 +119,11 @@ def run(*, requests: int = 700, concurrency: int = 8, repeats: int = 3) -> Serve
     key = secrets.token_urlsafe(16)
     plain, streamed = bodies(stream=False), bodies(stream=True)
     samples: dict[str, list[Sample]] = {name: [] for name in VARIANTS}
-    with ours(key) as ours_url, ours(key, nodelay_fix=True) as fixed_url, prism(binary) as prism_url:
+    with ours(key) as ours_url, prism(binary) as prism_url:
         targets = {
             OURS: (ours_url, plain),
             PRISM: (prism_url, plain),
             STREAM: (ours_url, streamed),
-            FIXED: (fixed_url, plain),
-            FIXED_STREAM: (fixed_url, streamed),
         }
 
         def runner(url: str, payloads: list[dict[str, Any]]) -> Callable[[int], Sample]:
@@ -153,7 +149,7 @@ def headlines(r: ServerResults) -> list[Headline]:
             "reference server vs Prism mock, JSON, loopback",
             "≥ 1x Prism's requests/s, no errors",
             f"{r.rps(OURS):.0f} req/s (Prism {r.rps(PRISM):.0f}); streaming {r.rps(STREAM):.0f} req/s",
-            f"{ratio:.2f}x Prism; {r.rps(FIXED) / r.rps(PRISM):.2f}x with the proposed one-line socket fix",
+            f"{ratio:.2f}x Prism",
             ratio >= 1 and clean,
         )
     ]
@@ -204,21 +200,13 @@ def to_markdown(r: ServerResults) -> str:
         f"Prism; ours {r.non_2xx(OURS)} non-2xx and {r.errors(OURS)} errors, Prism {r.non_2xx(PRISM)} and "
         f"{r.errors(PRISM)}).",
         "",
-        "**What limits it: Nagle's algorithm, not the server's work.** At 8 in flight ours takes "
-        f"{r.concurrency / r.rps(OURS) * 1e3:.0f} ms per request, about one delayed ACK (40 ms on Linux), while "
-        "the app itself needs about 0.2 ms per request (cProfile of the ASGI app called directly) and the "
-        "server process sat idle in `epoll` most of the time (cProfile of `harness serve` under this load). "
-        "`harness.reference.server._bind` creates `socket.socket(AF_INET, SOCK_STREAM)`: its `proto` is 0, "
-        "and asyncio's `_set_nodelay` only sets `TCP_NODELAY` on accepted sockets whose `proto` is "
-        "`IPPROTO_TCP`, so it skips them. uvicorn (h11, httptools is not installed) writes the response "
-        "headers and body as two segments; with Nagle on, the body waits until the client ACKs the headers, "
-        "and a kept-alive client delays that ACK. curl, opening a fresh connection per request (quick-ACK "
-        "mode), sees 1 ms. *ours + proposed socket fix* is the same `harness serve` with `_bind` creating the "
-        "socket with `socket.IPPROTO_TCP` (`python -m benchmarks.serve_nodelay`, which swaps the function in "
-        f"from outside): {r.rps(FIXED):.0f} requests/s, {r.rps(FIXED) / r.rps(PRISM):.2f}x Prism and "
-        f"{r.rps(FIXED) / r.rps(OURS):.1f}x ours as shipped. With the fix the remaining limit is the shared "
-        "2 cores: one for the GIL-bound Python client (8 threads building and parsing JSON), one for the "
-        "server; Prism spends its share in its validator and negotiator and in building an info-level log "
-        "line per step (discarded here, still formatted).",
+        "**What limits it: the shared 2 cores.** One goes to the GIL-bound Python client (8 threads building "
+        "and parsing JSON), one to the server; Prism spends its share in its validator and negotiator and in "
+        "building an info-level log line per step (discarded here, still formatted). At 8 in flight ours takes "
+        f"{r.concurrency / r.rps(OURS) * 1e3:.1f} ms per request while doing more work per request than Prism "
+        "(above). This benchmark found each of our responses waiting ~40 ms for the client's delayed ACK: the "
+        "listening socket was created without `IPPROTO_TCP`, so asyncio never set `TCP_NODELAY` and uvicorn's "
+        "separate header and body writes stalled under Nagle's algorithm; fixed in "
+        "`harness/reference/server.py` `_bind` (before the fix: 180 requests/s, 0.23x Prism).",
     ]
     return "\n".join(lines) + "\n"

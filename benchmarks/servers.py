@@ -60,15 +60,9 @@ def _wait_for_port(port: int, proc: subprocess.Popen[str], deadline_s: float) ->
 
 
 @contextlib.contextmanager
-def ours(api_key: str, *, nodelay_fix: bool = False, limit_s: int = 600) -> Iterator[str]:
-    """`harness serve` on a free port (the root URL, paths start with /v1); stopped on exit.
-
-    `nodelay_fix` runs it through `benchmarks.serve_nodelay`: the same server with the proposed
-    TCP-socket fix applied from outside.
-    """
-    module = "benchmarks.serve_nodelay" if nodelay_fix else "harness"
-    command = [sys.executable, "-m", module, *([] if nodelay_fix else ["serve"])]
-    command += ["--host", "127.0.0.1", "--port", "0", "--api-key", api_key]
+def ours(api_key: str, *, limit_s: int = 600) -> Iterator[str]:
+    """`harness serve` on a free port (the root URL, paths start with /v1); stopped on exit."""
+    command = [sys.executable, "-m", "harness", "serve", "--host", "127.0.0.1", "--port", "0", "--api-key", api_key]
     proc = subprocess.Popen(
         _bounded(command, limit_s),
         cwd=ROOT,
