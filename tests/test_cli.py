@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 from junitparser import JUnitXml
@@ -24,6 +21,7 @@ from starlette.routing import Route
 from harness.cli import main
 from harness.contract import default_description_path
 from harness.reference.server import serve_in_thread
+from tests.serving import harness_serve
 
 FAST = ["--max-examples", "10", "--phases", "examples,fuzzing,stateful"]
 
@@ -134,38 +132,15 @@ def test_usage_errors_exit_2_with_a_clear_message(
 
 
 @pytest.fixture
-def harness_serve() -> Iterator[tuple[str, str]]:
+def served() -> Iterator[tuple[str, str]]:
     """`harness serve` as a user runs it: a subprocess on a free port."""
     key = "serve-test-key"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "serve", "--port", "0", "--api-key", key],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = re.search(r"(http://127\.0\.0\.1:\d+)/v1", line)
-        assert match, line
-        url = match.group(1)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{url}/v1/health", headers={"Authorization": f"Bearer {key}"}).raise_for_status()
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        yield url, key
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with harness_serve(key) as running:
+        yield running.url, key
 
 
-def test_the_schemathesis_cli_finds_nothing_against_harness_serve(
-    harness_serve: tuple[str, str], tmp_path: Path
-) -> None:
-    url, key = harness_serve
+def test_the_schemathesis_cli_finds_nothing_against_harness_serve(served: tuple[str, str], tmp_path: Path) -> None:
+    url, key = served
     cmd = [
         sys.executable, "-m", "schemathesis.cli", "run", str(default_description_path()),
         "--url", url, "-H", f"Authorization: Bearer {key}",

@@ -11,8 +11,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +23,7 @@ import pytest
 
 from harness.contract import load_contract
 from harness.examples import MODEL, WIRE_FORMS, seed_examples
+from tests.serving import harness_serve
 
 KEY = "load-test-key"
 CLIENTS = 8
@@ -42,22 +41,8 @@ class Tally:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, int]]:
     """`harness serve --port 0` as a user starts it; yields (url, pid) and stops it afterwards."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "serve", "--port", "0", "--api-key", KEY],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=tmp_path,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = re.search(r"(http://127\.0\.0\.1:\d+)/v1", line)
-        assert match, line
-        yield match.group(1), proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with harness_serve(KEY, tmp_path) as served:
+        yield served.url, served.pid
 
 
 def peak_rss_mb(pid: int) -> float | None:

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import base64
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.hardening._runs import OFFLINE, RECORD
+from tests.serving import harness_serve
 
 KEY = "sk-hardening-0d6f1c2b9a8e7f6a5b4c"
 # The key, its base64 (an encoded header or body) and its tail (a message quoting "…5b4c").
@@ -136,32 +135,17 @@ def test_recording_and_replaying_through_every_client_path_writes_and_prints_no_
 
 
 @pytest.fixture
-def harness_serve(tmp_path: Path) -> Iterator[str]:
+def served(tmp_path: Path) -> Iterator[str]:
     """`harness serve` in its own process, accepting KEY (its own command line is the server's business)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "serve", "--port", "0", "--api-key", KEY],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=tmp_path,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = re.search(r"(http://127\.0\.0\.1:\d+)/v1", line)
-        assert match, line
-        httpx.get(f"{match.group(1)}/v1/health", headers={"Authorization": f"Bearer {KEY}"}).raise_for_status()
-        yield match.group(1)
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with harness_serve(KEY, tmp_path) as running:
+        yield running.url
 
 
-def test_harness_check_never_prints_or_writes_the_api_key(harness_serve: str, tmp_path: Path) -> None:
+def test_harness_check_never_prints_or_writes_the_api_key(served: str, tmp_path: Path) -> None:
     work = tmp_path / "project"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "VLMRUN_API_KEY"}
-    args = ["--base-url", harness_serve, "--api-key", KEY, "--max-examples", "1", "--phases", "examples"]
+    args = ["--base-url", served, "--api-key", KEY, "--max-examples", "1", "--phases", "examples"]
     proc = subprocess.run(
         [sys.executable, "-m", "harness", "check", *args],
         cwd=work,

@@ -1,0 +1,52 @@
+"""`harness serve` as a user starts it, for tests that need a real server process."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    """Root URL; the API is under `/v1`."""
+    pid: int
+
+
+@contextlib.contextmanager
+def harness_serve(key: str, cwd: Path | None = None) -> Iterator[Served]:
+    """A `python -m harness serve --port 0` subprocess, ready (health answered) on entry, stopped on exit."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "serve", "--port", "0", "--api-key", key],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=cwd,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.search(r"(http://127\.0\.0\.1:\d+)/v1", line)
+        assert match, line
+        url = match.group(1)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                httpx.get(f"{url}/v1/health", headers={"Authorization": f"Bearer {key}"}).raise_for_status()
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield Served(url, proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(10)
