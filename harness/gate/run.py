@@ -12,6 +12,7 @@ import contextlib
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,21 +69,30 @@ class Gate:
         self.opts, self.console = opts, console
         self.result = GateResult(target=opts.base_url or "embedded reference server")
 
-    def _timed(self, name: str, work: Callable[[], Step]) -> Step:
+    def _step(self, name: str, work: Callable[[], Step]) -> Step:
+        """Run one step (or skip it); a HarnessError becomes that step's error, not the gate's end."""
         if name in self.opts.skip:
-            step = Step(name, "skipped", "skipped (--skip)")
-        else:
-            start = time.perf_counter()
-            with self.console.status(f"{name}…"):
-                try:
-                    step = work()
-                except HarnessError as exc:
-                    step = Step(name).error(str(exc))
-            step.seconds = time.perf_counter() - start
-        self.result.steps.append(step)
+            return Step(name, "skipped", "skipped (--skip)")
+        start = time.perf_counter()
+        try:
+            step = work()
+        except HarnessError as exc:
+            step = Step(name).error(str(exc))
+        step.seconds = time.perf_counter() - start
+        return step
+
+    def _report(self, step: Step) -> None:
         mark = {"passed": "✓", "failed": "✗", "error": "!", "skipped": "-"}[step.status]
         colour = STYLE[step.status]
-        self.console.print(f"[{colour}]{mark} {name}[/] {step.summary} [dim]({step.seconds:.1f} s)[/]", highlight=False)
+        self.console.print(
+            f"[{colour}]{mark} {step.name}[/] {step.summary} [dim]({step.seconds:.1f} s)[/]", highlight=False
+        )
+
+    def _timed(self, name: str, work: Callable[[], Step]) -> Step:
+        with self.console.status(f"{name}…"):
+            step = self._step(name, work)
+        self.result.steps.append(step)
+        self._report(step)
         return step
 
     def run(self) -> GateResult:
@@ -95,16 +105,27 @@ class Gate:
             return self.result
         if self._timed("description", lambda: description_step(contract, opts.description)).status != "passed":
             return self.result
-        self._timed("properties", lambda: self._properties(contract))
         paths = opts.cassettes if opts.cassettes is not None else discover_cassette_dirs(opts.root)
-        self._timed("cassettes", lambda: cassettes_step(paths, contract)[0])
-        self._timed("snapshots", lambda: run_snapshot_tests(opts.root))
-        self._timed("client-stack", client_stack_step)
+        work: dict[str, Callable[[], Step]] = {
+            "properties": lambda: self._properties(contract),
+            "cassettes": lambda: cassettes_step(paths, contract)[0],
+            "snapshots": lambda: run_snapshot_tests(opts.root),
+            "client-stack": client_stack_step,
+        }
         if opts.against:
             against = opts.against
-            self._timed(
-                "diff", lambda: diff_step(against, opts.description, paths, opts.root, opts.waivers, opts.fail_on)
-            )
+            work["diff"] = lambda: diff_step(against, opts.description, paths, opts.root, opts.waivers, opts.fail_on)
+        # The steps after the description are independent and mostly wait on subprocesses
+        # (schemathesis, pytest, the stack probe): run together, the gate takes about as long
+        # as its property step instead of the sum. Lines print as steps finish; the report
+        # keeps this order.
+        with ThreadPoolExecutor(max_workers=len(work)) as pool, self.console.status(", ".join(work) + "…"):
+            futures = {pool.submit(self._step, name, fn): name for name, fn in work.items()}
+            done = {}
+            for future in as_completed(futures):
+                done[futures[future]] = step = future.result()
+                self._report(step)
+        self.result.steps += [done[name] for name in work]
         return self.result
 
     def _properties(self, contract: Contract) -> Step:
