@@ -57,19 +57,27 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def build_report(args: argparse.Namespace, cwd: Path | None = None) -> Report:
     from harness.contract import default_description_path
 
-    base = load_description(args.base, cwd=cwd)
-    revision = load_description(args.revision or _packaged(default_description_path(), cwd or Path.cwd()), cwd=cwd)
+    revision = args.revision or _packaged(default_description_path(), cwd or Path.cwd())
+    return compare(args.base, revision, waivers=args.waivers, fail_on=args.fail_on, cwd=cwd)
+
+
+def compare(
+    base_spec: str, revision_spec: str, *, waivers: Path | None = None, fail_on: str = "ERR", cwd: Path | None = None
+) -> Report:
+    """Load both descriptions, diff them, apply the waivers: the report `harness diff` and the gate render."""
+    base = load_description(base_spec, cwd=cwd)
+    revision = load_description(revision_spec, cwd=cwd)
     changes = diff(base, revision)
     unused: list[Waiver] = []
-    if args.waivers is not None:
-        changes, unused = apply_waivers(changes, load_waivers(args.waivers))
+    if waivers is not None:
+        changes, unused = apply_waivers(changes, load_waivers(waivers))
     return Report(
         base=base.label,
         revision=revision.label,
         changes=changes,
-        fail_on=Level[args.fail_on],
+        fail_on=Level[fail_on],
         revision_file=revision.file,
-        waivers_file=str(args.waivers) if args.waivers is not None else None,
+        waivers_file=str(waivers) if waivers is not None else None,
         unused_waivers=unused,
     )
 

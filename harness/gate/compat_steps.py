@@ -9,19 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from harness.compat import (
-    Change,
-    Document,
-    Level,
-    Report,
-    Waiver,
-    apply_waivers,
-    diff,
-    exercised_by,
-    load_description,
-    load_waivers,
-    snapshot_documents,
-)
+from harness.compat import Change, Document, Level, exercised_by, snapshot_documents
+from harness.compat.command import compare
 from harness.errors import CassetteError
 from harness.gate.model import Case, Status, Step
 from harness.matrix.run import probe_installed
@@ -92,16 +81,11 @@ def diff_step(
     against: str, description: Path, cassettes: list[Path], root: Path, waivers: Path | None, fail_on: str = "ERR"
 ) -> Step:
     step = Step("diff")
-    base, revision = load_description(against), load_description(str(description))
-    changes = diff(base, revision)
-    unused: list[Waiver] = []
-    if waivers is not None:
-        changes, unused = apply_waivers(changes, load_waivers(waivers))
-    report = Report(base.label, revision.label, changes, fail_on=Level[fail_on], unused_waivers=unused)
-    step.summary = f"{base.label} → {revision.label}: {report.summary()}"
+    report = compare(against, str(description), waivers=waivers, fail_on=fail_on)
+    step.summary = f"{report.base} → {report.revision}: {report.summary()}"
     failing = report.failing
     exposure = exercised_by(failing, traffic_documents(cassettes, root)) if failing else {}
-    for change in changes:
+    for change in report.changes:
         if change.level < Level.WARN:
             continue
         status: Status = "failed" if report.fails(change) else "passed"
@@ -113,11 +97,11 @@ def diff_step(
         step.details += [f"    exercised by {label}" for label in labels[:10]]
         if len(labels) > 10:
             step.details.append(f"    … and {len(labels) - 10} more recorded bodies")
-    step.details += [f"note: unused waiver #{w.index} ({w.id} {w.operation} {w.path})" for w in unused]
+    step.details += [f"note: unused waiver #{w.index} ({w.id} {w.operation} {w.path})" for w in report.unused_waivers]
     if failing:
         touched = sorted({label.split("#")[0].split(" (")[0] for labels in exposure.values() for label in labels})
         step.fail(
-            f"{len(failing)} breaking change(s) against {base.label}",
+            f"{len(failing)} breaking change(s) against {report.base}",
             "fix the description, or accept each break in a waiver file with a reason (`--waivers`)",
             *(f"re-record or review {t}" for t in touched[:10]),
         )
