@@ -97,10 +97,10 @@ def _properties(o: View, n: View, site: Site, sink: Sink, recurse: Any) -> None:
             else:
                 sink.rule("response-required-property-removed" if was else "response-optional-property-removed", at)
             continue
+        with_default = "-with-default" if isinstance(np_.get(name), Mapping) and "default" in np_[name] else ""
         if in_new and not in_old:
             if request and now:
-                has_default = isinstance(np_.get(name), Mapping) and "default" in np_[name]
-                sink.rule("new-required-request-property" + ("-with-default" if has_default else ""), at)
+                sink.rule("new-required-request-property" + with_default, at)
             elif request:
                 sink.rule("new-optional-request-property", at)
             else:
@@ -108,8 +108,7 @@ def _properties(o: View, n: View, site: Site, sink: Sink, recurse: Any) -> None:
             continue
         if was != now:
             if request and now:
-                has_default = isinstance(np_.get(name), Mapping) and "default" in np_[name]
-                sink.rule("request-property-became-required" + ("-with-default" if has_default else ""), at)
+                sink.rule("request-property-became-required" + with_default, at)
             elif request:
                 sink.rule("request-property-became-optional", at)
             else:
