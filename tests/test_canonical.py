@@ -11,20 +11,11 @@ import pytest
 from harness.canonical import canonical_diff, canonicalize
 from harness.contract import load_contract
 from harness.examples import INVOICE_SCHEMA, INVOICE_SKILL_MD, WIRE_FORMS, inline_bundle, seed_examples
+from tests.json_order import shuffled
 
 
 def _request(skills: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     return {"model": "vlmrun-orion-1:auto", "messages": [{"role": "user", "content": "hi"}], "skills": skills, **extra}
-
-
-def _shuffled(value: Any, rng: random.Random) -> Any:
-    if isinstance(value, dict):
-        items = list(value.items())
-        rng.shuffle(items)
-        return {k: _shuffled(v, rng) for k, v in items}
-    if isinstance(value, list):
-        return [_shuffled(v, rng) for v in value]
-    return value
 
 
 def _sdk_style_zip() -> str:
@@ -39,8 +30,8 @@ def _sdk_style_zip() -> str:
 @pytest.mark.parametrize("example", seed_examples(), ids=lambda e: e.name)
 def test_every_wire_form_canonicalizes_equal(example: Any) -> None:
     keys = {form: canonicalize(_request([build(s) for s in example.skills])).key for form, build in WIRE_FORMS.items()}
-    shuffled = _shuffled(_request([WIRE_FORMS["vlmrun-dict"](s) for s in example.skills]), random.Random(7))
-    keys["shuffled"] = canonicalize(shuffled).key
+    reordered = shuffled(_request([WIRE_FORMS["vlmrun-dict"](s) for s in example.skills]), random.Random(7))
+    keys["shuffled"] = canonicalize(reordered).key
     assert len(set(keys.values())) == 1, keys
 
 

@@ -32,6 +32,7 @@ from harness.errors import BundleError, CassetteError
 from harness.examples import WIRE_FORMS
 from harness.recording.matcher import request_key
 from harness.recording.persister import read_cassette, save_interactions
+from tests.json_order import shuffled
 from tests.recording._cassettes import SSE, completion_request, inline_skill, interaction, stream
 
 FUZZ = settings(
@@ -157,17 +158,6 @@ REQUESTS = st.fixed_dictionaries(
         "extra": JSON,
     },
 )
-
-
-def shuffled(value: Any, rng: random.Random) -> Any:
-    """The same JSON value with every object's keys in another order."""
-    if isinstance(value, dict):
-        items = list(value.items())
-        rng.shuffle(items)
-        return {k: shuffled(v, rng) for k, v in items}
-    if isinstance(value, list):
-        return [shuffled(v, rng) for v in value]
-    return value
 
 
 @FUZZ
