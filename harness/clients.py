@@ -9,10 +9,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from harness.errors import UsageError
+from harness.extras import missing_extra
 
 EMBEDDED_KEY = "harness-local-key"
-INSTALL_HINT = "pip install 'vlmrun-skills-harness[vlmrun]' (or: uv add vlmrun)"
 
 
 def external_base_url(option: str | None) -> str | None:
@@ -38,7 +37,7 @@ def make_vlmrun_client(base_url: str, key: str) -> Any:
     try:
         from vlmrun.client import VLMRun
     except ImportError as exc:
-        raise UsageError(f"The vlmrun_client fixture needs the vlmrun SDK: {INSTALL_HINT}") from exc
+        raise missing_extra("vlmrun", "the vlmrun_client fixture", modules=["vlmrun"]) from exc
     return VLMRun(api_key=key, base_url=base_url, max_retries=0)
 
 
@@ -46,6 +45,6 @@ def make_openai_client(base_url: str, key: str, *, asynchronous: bool) -> Any:
     try:
         import openai
     except ImportError as exc:
-        raise UsageError(f"The openai client fixtures need openai-python: {INSTALL_HINT}") from exc
+        raise missing_extra("vlmrun", "the openai client fixture", modules=["openai"]) from exc
     cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
     return cls(api_key=key, base_url=f"{base_url}/openai", max_retries=0)

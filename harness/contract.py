@@ -22,6 +22,7 @@ import jsonschema_rs
 import yaml
 
 from harness.errors import DescriptionError
+from harness.extras import missing_extra
 
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -163,9 +164,12 @@ class Contract:
         return cls(document, source=source, sha256=hashlib.sha256(raw).hexdigest())
 
     def check(self) -> None:
-        """Validate the document itself with openapi-spec-validator."""
-        from openapi_spec_validator import validate
-        from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+        """Validate the document itself with openapi-spec-validator (the `gate` extra)."""
+        try:
+            from openapi_spec_validator import validate
+            from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+        except ImportError as exc:
+            raise missing_extra("gate", "validating the API description", modules=["openapi_spec_validator"]) from exc
 
         try:
             validate(self.document)

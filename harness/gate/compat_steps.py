@@ -14,7 +14,7 @@ from harness.compat.command import compare
 from harness.errors import CassetteError
 from harness.gate.model import Case, Status, Step
 from harness.matrix.run import probe_installed
-from harness.recording.persister import read_cassette
+from harness.recording.cassette_io import read_cassette
 from harness.recording.verify import find_cassettes
 
 

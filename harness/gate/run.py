@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from harness.contract import Contract, load_contract
@@ -85,7 +86,7 @@ class Gate:
         mark = {"passed": "✓", "failed": "✗", "error": "!", "skipped": "-"}[step.status]
         colour = STYLE[step.status]
         self.console.print(
-            f"[{colour}]{mark} {step.name}[/] {step.summary} [dim]({step.seconds:.1f} s)[/]", highlight=False
+            f"[{colour}]{mark} {step.name}[/] {escape(step.summary)} [dim]({step.seconds:.1f} s)[/]", highlight=False
         )
 
     def _timed(self, name: str, work: Callable[[], Step]) -> Step:
@@ -149,7 +150,7 @@ def summary_table(result: GateResult) -> Table:
     for column in ("step", "result", "summary", "time"):
         table.add_column(column)
     for s in result.steps:
-        table.add_row(s.name, f"[{STYLE[s.status]}]{s.status}[/]", s.summary, f"{s.seconds:.1f} s")
+        table.add_row(s.name, f"[{STYLE[s.status]}]{s.status}[/]", escape(s.summary), f"{s.seconds:.1f} s")
     return table
 
 

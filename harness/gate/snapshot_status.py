@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.extras import extra_installed, extra_message
 from harness.gate.model import Case, Step
 
 _SKIP = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".nox"}
@@ -78,6 +79,8 @@ def run_snapshot_tests(root: Path, *, python: str = sys.executable) -> Step:
     if not owners.modules and not owners.stale:
         step.status, step.summary = "skipped", "no __snapshots__ folders found"
         return step
+    if owners.modules and python == sys.executable and not extra_installed("snapshots"):
+        return step.error(extra_message("snapshots", "the gate's snapshots step"), "or skip it: --skip snapshots")
     for stale in owners.stale:
         step.cases.append(Case(str(stale.relative_to(root)), "failed", "its test module no longer exists"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}

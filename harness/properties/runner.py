@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.errors import UsageError
+from harness.extras import require_extra
 
 CONFIG_FILE = Path(__file__).resolve().parent / "schemathesis.toml"
 HOOKS_MODULE = "harness.properties.hooks"
@@ -108,6 +109,7 @@ def split(opts: RunOptions) -> list[RunOptions]:
 
 
 def run(opts: RunOptions) -> RunResult:
+    require_extra("gate", "running the property tests")
     env = {**os.environ, "HARNESS_API_KEY": opts.api_key, "SCHEMATHESIS_HOOKS": HOOKS_MODULE}
     parts = [
         replace(part, description=part.description.resolve(), junit_path=part.junit_path.resolve())

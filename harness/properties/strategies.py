@@ -11,9 +11,14 @@ from __future__ import annotations
 import json
 
 import yaml
-from hypothesis import strategies as st
 
 from harness.bundles import build_bundle, encode_bundle
+from harness.extras import missing_extra
+
+try:
+    from hypothesis import strategies as st
+except ImportError as exc:
+    raise missing_extra("gate", "harness.properties.strategies", modules=["hypothesis"]) from exc
 
 _NAMES = st.from_regex(r"[a-z][a-z0-9-]{0,30}", fullmatch=True)
 _TEXT = st.text(min_size=1, max_size=80).filter(lambda s: s.strip() != "")
@@ -45,6 +50,9 @@ def skill_bundles(draw: st.DrawFn) -> str:
 
 def register() -> None:
     """Make schemathesis generate real skill bundles for `format: byte`."""
-    import schemathesis
+    try:
+        import schemathesis
+    except ImportError as exc:
+        raise missing_extra("gate", "the bundle strategy", modules=["schemathesis"]) from exc
 
     schemathesis.openapi.format("byte", skill_bundles())

@@ -18,11 +18,10 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
 
-from harness.errors import UsageError
+from harness.extras import missing_extra
 
 BASE_URL = "http://vlmrun.capture/v1"
 CAPTURE_KEY = "capture-key"
-INSTALL_HINT = "pip install 'vlmrun-skills-harness[vlmrun]' (or: uv add vlmrun openai)"
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ def _openai() -> ModuleType:
     try:
         return importlib.import_module("openai")
     except ImportError as exc:
-        raise UsageError(f"Capturing SDK requests needs openai-python: {INSTALL_HINT}") from exc
+        raise missing_extra("vlmrun", "capturing SDK requests", modules=["openai"]) from exc
 
 
 def openai_transport_module() -> ModuleType:
@@ -153,7 +152,7 @@ def vlmrun_completions(capture: Capture, *, asynchronous: bool = False, base_url
     try:
         from vlmrun.client import VLMRun
     except ImportError as exc:
-        raise UsageError(f"Capturing vlmrun requests needs the vlmrun SDK: {INSTALL_HINT}") from exc
+        raise missing_extra("vlmrun", "capturing vlmrun requests", modules=["vlmrun"]) from exc
     client = VLMRun(api_key=CAPTURE_KEY, base_url=base_url, max_retries=0, require_api_key=False)
     with _openai_constructors(capture):
         return client.agent.async_completions if asynchronous else client.agent.completions

@@ -17,7 +17,7 @@ from harness.bundles import decode_bundle
 from harness.canonical import canonicalize
 from harness.errors import BundleError
 from harness.secrets import REDACTED, SECRET_HEADERS, SECRET_QUERY, scrub_json
-from harness.snapshots.capture import CapturedRequest
+from harness.snapshots.capture import CapturedRequest, from_httpx
 
 VOLATILE_HEADERS = frozenset(
     {
@@ -106,6 +106,17 @@ def reviewable(request: CapturedRequest, *, volatile: Collection[str] = VOLATILE
     else:
         out["body"] = review_body(body)
     return out
+
+
+def snapshot_data(data: Any) -> Any:
+    """What a value looks like in a snapshot file: requests and request bodies made reviewable."""
+    if isinstance(data, CapturedRequest):
+        return reviewable(data)
+    if hasattr(data, "url") and hasattr(data, "read") and hasattr(data, "method"):
+        return reviewable(from_httpx(data))  # an httpx / httpx2 Request
+    if isinstance(data, Mapping):
+        return review_body(data)
+    return data
 
 
 def canonical_view(body: Any) -> dict[str, Any]:
