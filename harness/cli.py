@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from harness.errors import HarnessError
 from harness.gate.model import SKIPPABLE
@@ -95,6 +96,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--description", type=Path, default=None, help="API description (default: the packaged one).")
 
+    cassettes = sub.add_parser("cassettes", help="Work on recorded cassettes.")
+    cassettes_sub = cassettes.add_subparsers(dest="cassettes_command", metavar="ACTION", required=True)
+    migrate = cassettes_sub.add_parser(
+        "migrate",
+        help="Rewrite harness format 1 cassettes as format 2 (plain vcrpy cassettes); others are left alone.",
+    )
+    migrate.add_argument(
+        "paths", nargs="*", type=Path, metavar="CASSETTE_DIR", help="Default: `cassettes` folders here."
+    )
+
     from harness.compat.command import add_parser as add_diff
 
     add_diff(sub)
@@ -133,11 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _verify(args, console)
         if args.command == "matrix":
             return _matrix(args, console)
+        if args.command == "cassettes":
+            return _migrate(args)
         if args.command == "diff":
             return _diff(args)
         return _check(args, console)
     except HarnessError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return EXIT_ERROR
@@ -188,6 +201,14 @@ def _verify(args: argparse.Namespace, console: Console) -> int:
     return _run_verify(_verify_paths(args.paths), args.description, console)
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    from harness.recording.migrate import migrate
+
+    result = migrate(_verify_paths(args.paths))
+    Console().print(result.format(), highlight=False, markup=False, soft_wrap=True)
+    return EXIT_ERROR if result.errors else EXIT_OK
+
+
 def _matrix(args: argparse.Namespace, console: Console) -> int:
     from harness.matrix.report import summary_line, write_reports
     from harness.matrix.run import run_matrix
@@ -215,6 +236,9 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace, console: Console) -> int:
+    from harness.extras import require_extra
+
+    require_extra("gate", "harness check")
     from harness.contract import default_description_path
     from harness.gate.run import GateOptions, run_gate
 

@@ -12,6 +12,7 @@ an error exits 2, a failure exits 1.
     ContractFailure (AssertionError)
      ├── ConformanceFailure    a request or response does not match the description
      └── CassetteMiss          a request has no recorded counterpart in replay
+    ConformanceWarning (UserWarning)  a ConformanceFailure under --vlmrun-conformance=warn
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ class ConformanceFailure(ContractFailure):
     def __init__(self, message: str, *, location: str = "") -> None:
         self.location = location
         super().__init__(f"{location}: {message}" if location else message)
+
+
+class ConformanceWarning(UserWarning):
+    """A recorded interaction no longer matches the description (`--vlmrun-conformance=warn`)."""
 
 
 class CassetteMiss(ContractFailure):

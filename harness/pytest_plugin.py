@@ -1,29 +1,29 @@
 """pytest plugin: wiring only (options -> fixtures -> harness modules).
 
-Built on pytest-recording: its `@pytest.mark.vcr`, `--record-mode` (default `none`),
-`--block-network` and `vcr_config` are reused, never registered again; ours are the
-`--vlmrun-*` options, the client fixtures, and what `pytest_recording_configure` sets on
-each VCR (semantic matching, scrubbing, the cassette format). Heavy imports stay inside
-functions so loading the plugin costs nothing for tests that do not use it.
+Built beside pytest-recording: its `@pytest.mark.vcr`, `--record-mode` (default `none`),
+`--block-network` and `vcr_config` are reused, never registered again. Ours are the
+`--vlmrun-*` options, the `vlmrun` marker and the client fixtures. The recording side
+(`pytest_vcr.RecordingGlue`) is registered only when pytest-recording is active, so
+`-p no:recording` leaves nothing behind; snapshots need syrupy only when used. Heavy
+imports stay inside functions: loading the plugin costs an unrelated test run nothing.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from harness.errors import ConformanceFailure
+from harness.errors import ConformanceWarning, UsageError
+
+__all__ = ["ConformanceWarning"]
 
 CONFORMANCE_MODES = ("fail", "warn", "off")
+
+SCOPE_KEY = pytest.StashKey[Any]()
 _DRIFT_KEY = pytest.StashKey[list[str]]()
-_REWRITE_KEY = pytest.StashKey[bool]()
-
-
-class ConformanceWarning(UserWarning):
-    """A recorded interaction no longer matches the description (`--vlmrun-conformance=warn`)."""
+_KEPT_KEY = pytest.StashKey[list[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,25 +43,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--vlmrun-conformance",
         choices=CONFORMANCE_MODES,
         default="fail",
-        help="Validate every recorded interaction against the API description: fail (default), warn or off.",
+        help="Validate every recorded VLM Run interaction against the API description: fail (default), warn or off.",
+    )
+    group.addoption(
+        "--vlmrun-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="Another host whose traffic is VLM Run's (e.g. a proxy); repeatable. Also ini vlmrun_hosts.",
+    )
+    parser.addini(
+        "vlmrun_hosts", "Hosts whose traffic is VLM Run's, besides api.vlm.run and agent.vlm.run.", "linelist"
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from harness.clients import external_base_url
+    from harness.recording.scope import Scope
+
+    config.addinivalue_line("markers", "vlmrun: the test calls VLM Run (its cassette gets the harness's rules).")
+    hosts = [*config.getini("vlmrun_hosts"), *config.getoption("--vlmrun-host")]
+    scope = Scope.build(hosts, [external_base_url(config.getoption("--vlmrun-base-url"))])
+    config.stash[SCOPE_KEY] = scope
     config.stash[_DRIFT_KEY] = []
-    # pytest-recording's `rewrite` deletes each cassette before its test runs, so a kill, a
-    # Ctrl-C or a failing call loses the old recording. It is asked for `all` instead (which
-    # deletes nothing) and `configure_vcr` re-records from scratch: the old cassette is only
-    # ever replaced, atomically, by a complete new one. Each xdist worker parses the same flag.
-    if getattr(config.option, "record_mode", None) == "rewrite":
-        config.option.record_mode = "all"
-        config.stash[_REWRITE_KEY] = True
+    config.stash[_KEPT_KEY] = []
+    if config.pluginmanager.has_plugin("recording"):
+        from harness.pytest_vcr import RecordingGlue
 
-
-def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
-    from harness.recording.configure import configure_vcr
-
-    configure_vcr(vcr, rewrite=config.stash.get(_REWRITE_KEY, False))
+        glue = RecordingGlue(config, scope, config.stash[_DRIFT_KEY], config.stash[_KEPT_KEY])
+        config.pluginmanager.register(glue, "vlmrun_harness_recording")
 
 
 # -- fixtures --------------------------------------------------------------------------
@@ -80,6 +90,7 @@ def vlmrun_base_url(request: pytest.FixtureRequest) -> Iterator[str]:
     from harness.reference.server import serve_in_thread
 
     with serve_in_thread(create_app(config=ServerConfig(api_key=_api_key(request.config)))) as running:
+        request.config.stash[SCOPE_KEY].add_base_url(running.url)
         yield f"{running.url}/v1"
 
 
@@ -120,46 +131,16 @@ def async_openai_client(vlmrun_base_url: str, vlmrun_api_key: str) -> Any:
 
 
 @pytest.fixture
-def vlmrun_snapshot(snapshot: Any) -> Any:
+def vlmrun_snapshot(request: pytest.FixtureRequest) -> Any:
     """syrupy's `snapshot`, storing requests in their reviewable form (README: snapshots)."""
+    if not request.config.pluginmanager.has_plugin("syrupy"):
+        from harness.extras import install_command
+
+        why = "vlmrun_snapshot needs syrupy, which is not installed or was disabled with -p no:syrupy"
+        pytest.fail(str(UsageError(f"{why}: {install_command('snapshots')}")), pytrace=False)  # one line
     from harness.snapshots import RequestSnapshotExtension
 
-    return snapshot.with_defaults(extension_class=RequestSnapshotExtension)
-
-
-# -- misses and conformance -------------------------------------------------------------
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    try:
-        result = yield
-    except BaseException as exc:
-        from harness.recording.miss import find_vcr_miss, miss_from_vcr
-
-        miss = find_vcr_miss(exc)
-        if miss is not None:
-            raise miss_from_vcr(miss) from None
-        raise
-    cassette = getattr(item, "funcargs", {}).get("vcr")
-    mode = item.config.getoption("--vlmrun-conformance")
-    if cassette is not None and mode != "off":
-        _check_conformance(item, cassette, mode)
-    return result
-
-
-def _check_conformance(item: pytest.Item, cassette: Any, mode: str) -> None:
-    from harness.recording.replay_check import check_played
-
-    outcome = check_played(cassette)
-    if outcome.drift:
-        item.config.stash[_DRIFT_KEY].append(outcome.drift)
-    if outcome.failure is None:
-        return
-    if mode == "warn":
-        warnings.warn(ConformanceWarning(str(outcome.failure)), stacklevel=1)
-        return
-    raise ConformanceFailure(str(outcome.failure), location=outcome.failure.location)
+    return request.getfixturevalue("snapshot").with_defaults(extension_class=RequestSnapshotExtension)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -170,3 +151,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         for line in drift:
             terminalreporter.write_line(line)
         terminalreporter.write_line("Re-record them (--record-mode=rewrite) to refresh, once they pass.")
+    kept: list[str] = config.stash.get(_KEPT_KEY, [])
+    if kept:
+        terminalreporter.section("vlmrun cassettes kept under --record-mode=rewrite")
+        for line in kept:
+            terminalreporter.write_line(line)

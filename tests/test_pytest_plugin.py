@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -63,13 +65,18 @@ def test_help_lists_our_options_next_to_pytest_recordings(pytester: pytest.Pytes
 
 def test_record_writes_a_readable_cassette_without_the_key(recorded: pytest.Pytester) -> None:
     path = cassette(recorded)
-    data = yaml.safe_load(path.read_text())
-    assert data["harness"]["format"] == 1
-    assert data["harness"]["recorded_against"].startswith("http://127.0.0.1:")
+    text = path.read_text()
+    data = yaml.safe_load(text)
+    stamp = data["vlmrun_harness"]
+    assert stamp["format"] == 2
+    assert stamp["recorded_against"].startswith("http://127.0.0.1:")
     [interaction] = data["interactions"]
-    body = interaction["request"]["body"]["json"]
+    body = json.loads(interaction["request"]["body"])
     assert body["skills"][0]["source"]["data"].startswith("$blob:sha256:")
-    assert interaction["response"]["body"]["json"]["object"] == "chat.completion"
+    assert json.loads(interaction["response"]["body"]["string"])["object"] == "chat.completion"
+    assert interaction["response"]["vlmrun_harness"] == {"request_body": "json", "response_body": "json"}
+    lines = [line.strip() for line in text.splitlines()]
+    assert '"object": "chat.completion",' in lines  # indented JSON: one field per line in a diff
     for file in recorded.path.rglob("*"):
         if file.is_file() and file.suffix in {".yaml", ".zip"}:
             assert SECRET.encode() not in file.read_bytes(), file
@@ -109,7 +116,13 @@ def _tamper(pytester: pytest.Pytester, edit: object) -> None:
 
 
 def test_a_drifted_response_fails_conformance_naming_cassette_interaction_and_path(recorded: pytest.Pytester) -> None:
-    _tamper(recorded, lambda d: d["interactions"][0]["response"]["body"]["json"].pop("session_id"))
+    def drop_session_id(data: dict[str, Any]) -> None:
+        body = data["interactions"][0]["response"]["body"]
+        value = json.loads(body["string"])
+        value.pop("session_id")
+        body["string"] = json.dumps(value, indent=2)
+
+    _tamper(recorded, drop_session_id)
     result = recorded.runpytest(*REPLAY_OFFLINE)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ConformanceFailure*", "*test_call.yaml*", "*interaction 0*", "*session_id*"])
@@ -118,7 +131,7 @@ def test_a_drifted_response_fails_conformance_naming_cassette_interaction_and_pa
 
 
 def test_a_cassette_from_another_description_is_reported(recorded: pytest.Pytester) -> None:
-    _tamper(recorded, lambda d: d["harness"].update(description_sha256="0" * 64))
+    _tamper(recorded, lambda d: d["vlmrun_harness"].update(description_sha256="0" * 64))
     result = recorded.runpytest(*REPLAY_OFFLINE)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*recorded against another API description*", "*test_call.yaml*"])

@@ -1,11 +1,9 @@
-"""The cassette file format ↔ normalised `Interaction`s: bodies as structured, reviewable YAML.
+"""Format 1, read only: the harness's cassettes written before format 2 (`vcr_format`).
 
-vcrpy's default format stores each body as one escaped string, so a change to one field of a
-request rewrites a whole line and a 1 MiB bundle lands in every cassette. Here JSON bodies
-are YAML mappings (a diff reads field by field), event streams are lists of events, and inline
-skill bundles are replaced by `$blob:sha256:<hex>` references into a shared blob store.
-Everything that is not exactly reproducible from its structured form is stored verbatim
-(`text` or `base64`), so response bytes replay unchanged.
+Format 1 stored bodies as YAML structures (`json`, `events`, `text`, `base64`) inside a
+top-level `harness:` mapping. The harness no longer writes it; `cassette_io` reads it through
+`decode_interaction` so old cassettes still replay, and `harness cassettes migrate` rewrites
+them as format 2. The JSON helpers (`compact_json`, `parse_json`) are shared with format 2.
 """
 
 from __future__ import annotations
@@ -14,41 +12,23 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-from harness.recording.blobs import BLOB_PREFIX, placeholders, restore_bundles, stash_bundles
-from harness.recording.cassette_yaml import HEADER as HEADER  # re-exported, as before the split
-from harness.recording.cassette_yaml import Flow
-from harness.recording.cassette_yaml import dump_document as dump_document
-from harness.recording.cassette_yaml import load_yaml as load_yaml
+from harness.recording.blobs import BLOB_PREFIX, placeholders, restore_bundles
+from harness.recording.cassette_yaml import load_yaml as load_yaml  # re-exported for benchmarks/bench_bundle.py
 from harness.recording.interaction import Interaction, RecordedRequest, RecordedResponse
-from harness.recording.scrub import scrub_body, scrub_headers, scrub_uri
 
-VCR_VERSION = 1  # vcrpy's cassette format number, so vcrpy tooling recognises the file
 HARNESS_FORMAT = 1
 BODY_KINDS = ("json", "text", "base64", "events")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_DIGITS = re.compile(r"[0-9]+")
-_MAX_DEPTH = 200  # deeper JSON is stored as text: the YAML representer recurses per level
+_MAX_DEPTH = 200  # deeper JSON is stored as it came: indenting recurses once per level
 _NOT_JSON = object()
 
 
 class Malformed(ValueError):
     """A cassette node is not in the format; the caller adds the file and interaction."""
-
-
-@dataclass(frozen=True)
-class CassetteFile:
-    """A loaded cassette: the `harness` metadata, vcrpy `get_metadata` values, and the interactions."""
-
-    path: Path
-    metadata: dict[str, Any]
-    interactions: list[Interaction]
-    user_metadata: dict[str, Any] = field(default_factory=dict)
 
 
 # -- JSON ------------------------------------------------------------------------------------
@@ -81,7 +61,7 @@ def _yaml_safe(value: Any, depth: int = 0) -> bool:
 
 
 def parse_json(text: str) -> Any:
-    """The JSON value of `text`, or `_NOT_JSON` when it cannot be stored as a YAML structure."""
+    """The JSON value of `text`, or `_NOT_JSON` when it is not JSON or YAML could not hold it exactly."""
     try:
         value = json.loads(text, object_pairs_hook=_unique_pairs)
     except (ValueError, RecursionError):
@@ -89,55 +69,7 @@ def parse_json(text: str) -> Any:
     return value if _yaml_safe(value) else _NOT_JSON
 
 
-def _exact_json(text: str) -> Any:
-    """The JSON value of `text` only if re-serialising it compactly gives `text` back byte for byte."""
-    value = parse_json(text)
-    return value if value is not _NOT_JSON and compact_json(value) == text else _NOT_JSON
-
-
 # -- server-sent events ------------------------------------------------------------------------
-
-
-def _event(fields: dict[str, str], data: list[str] | None) -> dict[str, Any]:
-    event: dict[str, Any] = {k: fields[k] for k in ("event", "id") if k in fields}
-    if data is not None:
-        text = "\n".join(data)
-        scrubbed = scrub_body(text)
-        text = scrubbed if isinstance(scrubbed, str) else text
-        value = _exact_json(text)
-        event.update({"data": text} if value is _NOT_JSON else {"json": value})
-    if "retry" in fields:
-        event["retry"] = int(fields["retry"])
-    return event
-
-
-def parse_sse(text: str) -> list[dict[str, Any]] | None:
-    """Events of a well-formed stream; None when any line would be lost (unknown field, unterminated event)."""
-    lines = _LINE_BREAK.split(text)
-    if lines.pop() != "":
-        return None
-    events: list[dict[str, Any]] = []
-    fields: dict[str, str] = {}
-    data: list[str] | None = None
-    for line in lines:
-        if not line:
-            if fields or data is not None:
-                events.append(_event(fields, data))
-            fields, data = {}, None
-            continue
-        if line.startswith(":"):
-            continue  # a comment (keep-alive ping): not an event
-        name, colon, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if not colon or name not in ("event", "id", "data", "retry"):
-            return None
-        if name == "data":
-            data = [*(data or []), value]
-        elif name != "retry" or _DIGITS.fullmatch(value):
-            fields[name] = value
-        else:
-            return None
-    return None if fields or data is not None else events
 
 
 def render_sse(events: list[dict[str, Any]]) -> str:
@@ -170,26 +102,6 @@ def _check_events(value: Any) -> list[dict[str, Any]]:
 
 
 # -- bodies ------------------------------------------------------------------------------------
-
-
-def encode_body(raw: bytes, *, event_stream: bool, loose_json: bool, stash: dict[str, bytes] | None) -> Any:
-    """The YAML node for a body, None when empty. `loose_json`: keep JSON structured even if not compact."""
-    if not raw:
-        return None
-    scrubbed = scrub_body(raw)
-    raw = scrubbed if isinstance(scrubbed, bytes) else raw
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return {"base64": base64.b64encode(raw).decode("ascii")}
-    if event_stream and (events := parse_sse(text)) is not None:
-        return {"events": events}
-    value = parse_json(text)
-    if value is not _NOT_JSON and (loose_json or compact_json(value) == text):
-        if stash is not None:
-            stash_bundles(value, stash)
-        return {"json": value}
-    return {"text": text}
 
 
 def _json_with_bundles(value: Any, fetch: Callable[[str], str]) -> bytes:
@@ -239,35 +151,6 @@ def decode_body(node: Any, *, fetch: Callable[[str], str] | None = None) -> byte
 
 
 # -- interactions ------------------------------------------------------------------------------
-
-
-def _encode_headers(headers: Mapping[str, Any]) -> dict[str, Flow]:
-    out: dict[str, Flow] = {}
-    for name, value in scrub_headers(headers).items():
-        values = value if isinstance(value, list | tuple) else [value]
-        out[str(name)] = Flow(str(v) for v in values)
-    return out
-
-
-def _is_json_type(content_type: str | None) -> bool:
-    return content_type is None or "json" in content_type.lower()
-
-
-def encode_interaction(interaction: Interaction, stash: dict[str, bytes]) -> dict[str, Any]:
-    """The YAML node of one interaction, scrubbed again (defence in depth) with bundles stashed."""
-    req, res = interaction.request, interaction.response
-    request: dict[str, Any] = {"method": req.method, "uri": scrub_uri(req.uri), "headers": _encode_headers(req.headers)}
-    body = encode_body(req.body, event_stream=False, loose_json=_is_json_type(req.content_type), stash=stash)
-    if body is not None:
-        request["body"] = body
-    response: dict[str, Any] = {
-        "status": {"code": res.status, "message": res.reason},
-        "headers": _encode_headers(res.headers),
-    }
-    body = encode_body(res.body, event_stream=res.is_event_stream, loose_json=False, stash=None)
-    if body is not None:
-        response["body"] = body
-    return {"request": request, "response": response}
 
 
 def _mapping(node: Any, what: str) -> dict[str, Any]:

@@ -14,9 +14,10 @@ import yaml
 __all__ = ["HEADER", "Flow", "dump_document", "load_yaml"]
 
 HEADER = (
-    "# VLM Run skills harness cassette: recorded HTTP interactions, replayed by vcrpy.\n"
-    "# Keys and tokens are scrubbed before writing and never reach this file; inline skill bundles\n"
-    "# are stored once in _blobs/ and referenced as $blob:sha256:<hex>.\n"
+    "# VLM Run skills harness cassette: a vcrpy cassette, replayed by vcrpy with or without the harness.\n"
+    "# VLM Run's keys and tokens are scrubbed before writing and never reach this file; JSON bodies are\n"
+    "# indented for review (the harness replays them compact); inline skill bundles are stored once in\n"
+    "# _blobs/ and referenced as $blob:sha256:<hex>.\n"
 )
 
 if TYPE_CHECKING:
@@ -78,12 +79,18 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if literal else None)
 
 
-def _represent_flow(dumper: yaml.SafeDumper, data: Flow) -> yaml.SequenceNode:
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.SequenceNode:
+    """Short lists of scalars (header values) on one line; anything else as a block.
+
+    Decided by shape, not by class: a `Flow` made by another import of this module (pytester
+    re-imports modules between runs) must come out the same."""
+    flat = all(isinstance(v, str | int | float | bool) or v is None for v in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flat and len(data) <= 16)
 
 
 _Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(Flow, _represent_flow)
+_Dumper.add_representer(list, _represent_list)
+_Dumper.add_multi_representer(list, _represent_list)
 
 
 def dump_document(document: Mapping[str, Any], stream: IO[bytes]) -> None:

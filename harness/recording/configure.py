@@ -1,33 +1,80 @@
-"""Harness defaults on a vcrpy `VCR` object: one place, called from the pytest hook.
+"""The harness's rules on a vcrpy `VCR`, composed over the user's final configuration.
 
-pytest-recording builds a `VCR` per test and calls `pytest_recording_configure(config, vcr)`
-before `use_cassette(**vcr_config)`, so these are defaults: a user's `vcr_config` or
-marker kwargs still override them (vcrpy's own precedence).
+pytest-recording builds a `VCR` per test, calls `pytest_recording_configure(config, vcr)`,
+then `use_cassette(**vcr_config, **marker kwargs)`. Setting our own `match_on`, filters or
+persister on the VCR would be overridden by a user's `vcr_config` (and would override theirs
+for every API). Instead the VCR's `get_merged_config` is wrapped: whatever the user's hooks,
+config and markers produced stays as it is, and on top of it
+
+- every matcher first asks whether the two requests are VLM Run's (`scope.Scope`): if both
+  are, the canonical key decides; if one is, they differ; otherwise the user's matcher runs;
+- `before_record_request` scrubs VLM Run requests after the user's filters (so a live
+  request matches its scrubbed recording);
+- the persister is wrapped (`persister.ScopedPersister`), which leaves other cassettes alone.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
-from harness.recording.matcher import MATCH_ON, MATCHER_NAME, REQUEST_MATCHER_NAME, vlmrun_body, vlmrun_request
-from harness.recording.scrub import scrub_vcr_request, scrub_vcr_response
+from harness.recording.matcher import MATCHER_NAME, REQUEST_MATCHER_NAME, request_key, vlmrun_body, vlmrun_request
+from harness.recording.persister import ScopedPersister
+from harness.recording.rewrite import RewriteGuard
+from harness.recording.scope import Scope
+from harness.recording.scrub import scrub_vcr_request
+
+_WRAPPED = "_vlmrun_harness_scoped"
 
 
-def configure_vcr(vcr: Any, *, rewrite: bool = False) -> None:
-    """`rewrite`: `--record-mode=rewrite` was given (and turned into `all` so nothing is deleted)."""
-    from harness.recording.persister import HarnessPersister
+def scoped_matcher(matcher: Callable[[Any, Any], Any], scope: Scope) -> Callable[[Any, Any], Any]:
+    @functools.wraps(matcher)
+    def match(live: Any, recorded: Any) -> Any:
+        mine, theirs = scope.owns(live), scope.owns(recorded)
+        if not (mine or theirs):
+            return matcher(live, recorded)
+        if mine != theirs:
+            raise AssertionError("only one of the two requests is VLM Run's")
+        if request_key(live) != request_key(recorded):
+            raise AssertionError("method, path, query or canonical body differ")
+        return True
 
+    return match
+
+
+def scrubbing(before: Callable[[Any], Any], scope: Scope) -> Callable[[Any], Any]:
+    def before_record_request(request: Any) -> Any:
+        request = before(request)
+        if request is not None and scope.owns(request):
+            scrub_vcr_request(request)
+        return request
+
+    return before_record_request
+
+
+def scoped_config(
+    config: dict[str, Any], scope: Scope, guard: RewriteGuard | None = None, *, vlmrun_test: bool = False
+) -> dict[str, Any]:
+    """vcrpy's merged cassette config with the harness's rules added for VLM Run traffic only."""
+    out = dict(config)
+    out["match_on"] = [scoped_matcher(m, scope) for m in config["match_on"]]
+    out["before_record_request"] = scrubbing(config["before_record_request"], scope)
+    out["persister"] = ScopedPersister(config["persister"], scope, guard, vlmrun_test)
+    return out
+
+
+def configure_vcr(vcr: Any, scope: Scope, guard: RewriteGuard | None = None, *, vlmrun_test: bool = False) -> None:
+    """Wrap `vcr.get_merged_config` (once) so every cassette it opens gets `scoped_config`."""
+    if getattr(vcr, _WRAPPED, False):
+        return
+    # By name, for a `match_on` that wants canonical bodies on another API too.
+    vcr.register_matcher(MATCHER_NAME, vlmrun_body)
     vcr.register_matcher(REQUEST_MATCHER_NAME, vlmrun_request)
-    vcr.register_matcher(MATCHER_NAME, vlmrun_body)  # for users composing their own `match_on`
-    vcr.match_on = MATCH_ON
-    vcr.before_record_request = scrub_vcr_request
-    vcr.before_record_response = scrub_vcr_response
-    vcr.decode_compressed_response = True
-    # Keep pytest-recording's extra cassettes (`@pytest.mark.vcr("other.yaml")`) working.
-    extra = list(getattr(vcr.persister, "extra_paths", []) or [])
-    persister = HarnessPersister.with_extra_paths(extra) if extra else HarnessPersister
-    if rewrite and vcr.record_mode == "all":  # not a marker's own record_mode: that one wins
-        # pytest-recording's rewrite: new_episodes over nothing loaded, minus its up-front delete.
-        vcr.record_mode = "new_episodes"
-        persister = persister.rewriting()
-    vcr.register_persister(persister)
+    original = vcr.get_merged_config
+
+    def get_merged_config(**kwargs: Any) -> dict[str, Any]:
+        return scoped_config(original(**kwargs), scope, guard, vlmrun_test=vlmrun_test)
+
+    vcr.get_merged_config = get_merged_config
+    setattr(vcr, _WRAPPED, True)

@@ -78,6 +78,8 @@ class Interaction:
     request: RecordedRequest
     response: RecordedResponse
     index: int = 0
+    vlmrun: bool = True
+    """VLM Run's traffic (the harness's rules apply), or another API's kept as vcrpy has it."""
 
     @property
     def label(self) -> str:
@@ -85,9 +87,10 @@ class Interaction:
         return f"{self.request.method} {self.request.path} -> {self.response.status}"
 
     @classmethod
-    def from_vcr(cls, request: Any, response: Mapping[str, Any], index: int = 0) -> Interaction:
+    def from_vcr(cls, request: Any, response: Mapping[str, Any], index: int = 0, *, vlmrun: bool = True) -> Interaction:
         headers = {k: [str(v)] if not isinstance(v, list) else [str(x) for x in v] for k, v in request.headers.items()}
-        req = RecordedRequest(str(request.method).upper(), str(request.uri), headers, _as_bytes(request.body))
+        body = getattr(request, "body_bytes", request.body)  # file and iterator bodies joined
+        req = RecordedRequest(str(request.method).upper(), str(request.uri), headers, _as_bytes(body))
         status = response.get("status", {})
         body = response.get("body", {})
         res = RecordedResponse(
@@ -96,4 +99,4 @@ class Interaction:
             headers={k: [str(x) for x in v] for k, v in response.get("headers", {}).items()},
             body=_as_bytes(body.get("string") if isinstance(body, Mapping) else body),
         )
-        return cls(req, res, index)
+        return cls(req, res, index, vlmrun)

@@ -24,7 +24,6 @@ from harness.canonical import canonical_diff, canonical_json, canonicalize
 
 MATCHER_NAME = "vlmrun_body"
 REQUEST_MATCHER_NAME = "vlmrun_request"
-MATCH_ON = (REQUEST_MATCHER_NAME,)
 COMPLETIONS_SUFFIX = "/chat/completions"
 _ATTR = "_harness_canonical"
 _KEY_ATTR = "_harness_request_key"

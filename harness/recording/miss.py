@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from harness.errors import CassetteMiss
 from harness.recording.matcher import canonical_body, differences
+from harness.recording.scope import Scope
 
 
 def find_vcr_miss(exc: BaseException | None) -> Any:
@@ -31,9 +32,11 @@ def _label(request: Any) -> str:
     return f"{request.method} {parts.path}{'?' + parts.query if parts.query else ''}"
 
 
-def miss_from_vcr(miss: Any) -> CassetteMiss:
+def miss_from_vcr(miss: Any, scope: Scope | None = None) -> CassetteMiss:
+    """The miss explained against the cassette's VLM Run requests (all of them without a scope)."""
     cassette = miss.cassette
     live = cassette.filter_request(miss.failed_request) or miss.failed_request
+    recorded_requests = [r for r in cassette.requests if scope is None or scope.owns(r)]
     path = getattr(cassette, "_path", "<cassette>")
     lines = [
         f"No recorded interaction matches {_label(live)} in cassette {path} (record mode {cassette.record_mode!s})."
@@ -41,10 +44,12 @@ def miss_from_vcr(miss: Any) -> CassetteMiss:
     candidates = [
         (i, req)
         for i, req in enumerate(cassette.requests)
-        if req.method == live.method and urlsplit(str(req.uri)).path == urlsplit(str(live.uri)).path
+        if (scope is None or scope.owns(req))
+        and req.method == live.method
+        and urlsplit(str(req.uri)).path == urlsplit(str(live.uri)).path
     ]
     if not candidates:
-        recorded = sorted({_label(r) for r in cassette.requests}) or ["nothing"]
+        recorded = sorted({_label(r) for r in recorded_requests}) or ["nothing"]
         lines.append(f"The cassette holds no {live.method} to that path; it has: {', '.join(recorded)}.")
     else:
         best_index, best = min(candidates, key=lambda c: len(differences(live, c[1], limit=1000)))

@@ -1,7 +1,8 @@
 """Replay-time conformance for one cassette, as the pytest plugin needs it.
 
-Every interaction the cassette holds after a test (replayed and newly recorded) is checked
-against today's description (`conformance.check_recorded`).
+Every VLM Run interaction the cassette holds after a test (replayed and newly recorded) is
+checked against today's description (`conformance.check_recorded`); other APIs' are not
+ours to judge.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from harness.contract import load_contract
 from harness.errors import ConformanceFailure
 from harness.recording.conformance import Finding, Report, check_recorded, description_drift
 from harness.recording.interaction import Interaction
+from harness.recording.scope import Scope
+from harness.recording.vcr_format import KEY
 
 
 @dataclass(frozen=True)
@@ -21,19 +24,21 @@ class ReplayCheck:
     drift: str | None
 
 
-def check_played(cassette: Any) -> ReplayCheck:
+def check_played(cassette: Any, scope: Scope) -> ReplayCheck:
     contract = load_contract()
     path = str(getattr(cassette, "_path", "<cassette>"))
     findings: list[Finding] = []
     labels = {}
     for index, (request, response) in enumerate(cassette.data):
+        if not scope.owns(request):
+            continue
         interaction = Interaction.from_vcr(request, response, index)
         labels[index] = interaction.label
         findings += check_recorded(interaction, contract)
     metadata = getattr(cassette, "_metadata", None) or {}
-    harness_meta = metadata.get("harness", metadata) if isinstance(metadata, dict) else {}
-    recorded = harness_meta.get("description_sha256") if isinstance(harness_meta, dict) else None
-    drift = description_drift(recorded, contract) if cassette.data else None
+    stamp = metadata.get(KEY, {}) if isinstance(metadata, dict) else {}
+    recorded = stamp.get("description_sha256") if isinstance(stamp, dict) else None
+    drift = description_drift(recorded, contract) if labels else None
     failure = None
     if findings:
         report = Report(source=path, findings=tuple(findings), labels=labels)

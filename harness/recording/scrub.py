@@ -1,8 +1,8 @@
 """Secrets out of recorded traffic, before anything is written or matched.
 
-Applied as vcrpy's `before_record_request`/`before_record_response` (so live requests are
-scrubbed before matching too) and again by the persister just before a cassette is
-written: a key must never reach disk, whatever hook a user's `vcr_config` replaces.
+Applied to VLM Run requests after the user's `before_record_request` (so live requests are
+scrubbed before matching too), and to VLM Run requests and responses again as a cassette is
+written (`vcr_format`): a key must never reach disk, whatever hooks a user's `vcr_config` sets.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ __all__ = [
     "scrub_json",
     "scrub_uri",
     "scrub_vcr_request",
-    "scrub_vcr_response",
 ]
 
 
@@ -30,13 +29,3 @@ def scrub_vcr_request(request: Any) -> Any:
     request.uri = scrub_uri(request.uri)
     request.body = scrub_body(request.body)
     return request
-
-
-def scrub_vcr_response(response: dict[str, Any]) -> dict[str, Any]:
-    """vcrpy `before_record_response`: secret headers (Set-Cookie) and secret JSON fields."""
-    headers = response.get("headers") or {}
-    response["headers"] = {k: ([REDACTED] if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
-    body = response.get("body")
-    if isinstance(body, dict) and "string" in body:
-        body["string"] = scrub_body(body["string"])
-    return response

@@ -14,11 +14,13 @@ from pathlib import Path
 
 from harness.contract import Contract
 from harness.errors import CassetteError
+from harness.recording.cassette_io import read_cassette
 from harness.recording.conformance import Finding, Report, check_recorded, description_drift
 from harness.recording.drift import FieldUse, record_response
-from harness.recording.persister import read_cassette
+from harness.recording.scope import Scope
 
-CASSETTE_SUFFIXES = (".yaml", ".yml")
+CASSETTE_SUFFIXES = (".yaml", ".yml", ".json")
+_VLMRUN = Scope.build()  # VLM Run's own hosts, for plain vcrpy cassettes recorded without the harness
 _SKIP_DIRS = {"_blobs", ".venv", "node_modules", ".git", "__pycache__"}
 
 
@@ -88,13 +90,16 @@ def verify(paths: Sequence[Path], contract: Contract) -> VerifyResult:
         except CassetteError as exc:
             result.errors.append(str(exc))
             continue
+        mine = [i for i in cassette.interactions if i.vlmrun or _VLMRUN.owns_url(i.request.uri)]
+        if not mine:
+            continue  # another API's cassette: not ours to judge
         result.files += 1
         drift = description_drift(cassette.metadata.get("description_sha256"), contract)
         if drift:
             result.drift.append(f"{path}: {drift}")
         findings: list[Finding] = []
         labels = {}
-        for interaction in cassette.interactions:
+        for interaction in mine:
             result.interactions += 1
             labels[interaction.index] = interaction.label
             findings += check_recorded(interaction, contract)

@@ -18,7 +18,7 @@ import pytest
 from harness.bundles import digest_b64
 from harness.examples import inline_bundle
 from harness.recording.blobs import blob_filename, zip_digest
-from harness.recording.persister import read_cassette
+from harness.recording.cassette_io import read_cassette
 from tests.hardening._runs import OFFLINE, RECORD
 
 WORKERS = 4

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from harness.recording.blobs import zip_digest
-from harness.recording.persister import read_cassette
+from harness.recording.cassette_io import read_cassette
 from harness.recording.verify import find_cassettes
 from tests.hardening._runs import LEAN, OFFLINE, RECORD
 

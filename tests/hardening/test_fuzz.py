@@ -30,8 +30,8 @@ from harness.bundles import build_bundle, decode_bundle, digest_b64, encode_bund
 from harness.canonical import canonicalize
 from harness.errors import BundleError, CassetteError
 from harness.examples import WIRE_FORMS
+from harness.recording.cassette_io import read_cassette, save_interactions
 from harness.recording.matcher import request_key
-from harness.recording.persister import read_cassette, save_interactions
 from tests.json_order import shuffled
 from tests.recording._cassettes import SSE, completion_request, inline_skill, interaction, stream
 

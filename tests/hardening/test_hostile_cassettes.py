@@ -24,8 +24,8 @@ from vcr.persisters.filesystem import CassetteNotFoundError
 from harness.contract import load_contract
 from harness.errors import CassetteError
 from harness.recording.blobs import blob_dir_for
+from harness.recording.cassette_io import read_cassette, save_interactions
 from harness.recording.conformance import check_recorded
-from harness.recording.persister import read_cassette, save_interactions
 from tests.hardening._runs import OFFLINE, RECORD
 from tests.recording._cassettes import SSE, completion_request, inline_skill, interaction, stream
 
@@ -226,14 +226,14 @@ def _cut_inside_headers(text: str) -> str:
 
 EDITS: dict[str, Callable[[str], str]] = {
     "truncated": _cut_inside_headers,
-    "format": lambda text: text.replace("format: 1", "format: 7", 1),
+    "format": lambda text: text.replace("format: 2", "format: 7", 1),
     "duplicate_key": lambda text: text + "interactions: []\n",
     "not_mapping": lambda text: text.replace("interactions:\n-", "interactions:\n- [oops]\n-", 1),
-    "aliases": lambda text: text.replace("harness:", "harness: &h", 1) + "again: *h\n",
+    "aliases": lambda text: text.replace("\nvlmrun_harness:", "\nvlmrun_harness: &h", 1) + "again: *h\n",
 }
 EXPECTED = {
     "truncated": "is not valid YAML (line",
-    "format": "written by a newer harness (harness.format 7",
+    "format": "written by a newer harness (format 7",
     "duplicate_key": "found duplicate key 'interactions'",
     "not_mapping": "interaction 0: interaction must be a mapping",
     "aliases": "aliases are not allowed",

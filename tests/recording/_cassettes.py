@@ -1,24 +1,40 @@
-"""Builders shared by the persister tests: interactions, bundles, and an independent SSE reader."""
+"""Builders shared by the cassette tests: interactions, bundles, fixtures and an independent SSE reader."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
+from pathlib import Path
 from typing import Any
+
+import yaml
+from vcr.request import Request
 
 from harness.bundles import build_bundle, encode_bundle
 from harness.recording.interaction import Interaction, RecordedRequest, RecordedResponse
 
 URL = "http://127.0.0.1:43125/v1/openai/chat/completions"
+OTHER_URL = "https://api.github.com/repos/acme/widgets"
 JSON = {"content-type": ["application/json"]}
 SSE = {"content-type": ["text/event-stream; charset=utf-8"]}
 SKILL_MD = "---\nname: demo\ndescription: Demo skill\n---\n# Demo\nExtract things.\n"
 BUNDLE = build_bundle({"SKILL.md": SKILL_MD, "schema.json": '{"type": "object"}'})
 BUNDLE_B64 = encode_bundle(BUNDLE)
+SECRET = "sk-live-0123456789abcdefghijkl"
+
+# A cassette the harness wrote before format 2 (copied from tests/scenarios), with its blob.
+FORMAT_1 = Path(__file__).parent / "fixtures" / "format1" / "cassettes" / "test_vlmrun_sdk_dict_form[mixed].yaml"
+FORMAT_1_ORIGIN = "http://127.0.0.1:43193"
 
 
 def compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def indented(value: Any) -> str:
+    """How format 2 stores a JSON body."""
+    return json.dumps(value, indent=2, ensure_ascii=False)
 
 
 def completion_request(*skills: Any, content: str = "Extract the invoice.") -> dict[str, Any]:
@@ -48,6 +64,7 @@ def interaction(
     uri: str = URL,
     method: str = "POST",
     status: int = 200,
+    vlmrun: bool = True,
 ) -> Interaction:
     if isinstance(request_body, bytes):
         raw = request_body
@@ -57,7 +74,32 @@ def interaction(
     response = RecordedResponse(
         status, "OK", dict(JSON if response_headers is None else response_headers), response_body
     )
-    return Interaction(request, response)
+    return Interaction(request, response, vlmrun=vlmrun)
+
+
+def other_api_pair(name: str = "widgets") -> tuple[Request, dict[str, Any]]:
+    """Another API's exchange as vcrpy hands it to a persister (its token is the user's business)."""
+    request = Request(
+        "GET", f"{OTHER_URL}?name={name}", None, {"Authorization": "token ghp_not_ours", "Accept": "application/json"}
+    )
+    response = {
+        "status": {"code": 200, "message": "OK"},
+        "headers": {"Content-Type": ["application/json"], "Set-Cookie": ["logged_in=yes"]},
+        "body": {"string": compact({"id": 1, "name": name}).encode()},
+    }
+    return request, response
+
+
+def write_yaml(path: Path, document: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    return path
+
+
+def copy_format_1(tmp_path: Path) -> Path:
+    """The committed format 1 cassette copied with its blob (`cassettes/_blobs` layout) under tmp_path."""
+    shutil.copytree(FORMAT_1.parent, tmp_path / "cassettes")
+    return tmp_path / "cassettes" / FORMAT_1.name
 
 
 def read_sse(body: bytes) -> list[dict[str, Any]]:

@@ -1,46 +1,35 @@
-"""The on-disk format: structured bodies, event streams, blobs, and exact round trips."""
+"""Format 1, read only: cassettes written before format 2 still load byte for byte, and migrate."""
 
 from __future__ import annotations
 
 import base64
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from harness.bundles import build_bundle, canonical_digest, digest_b64, encode_bundle, read_zip_entries
+from harness.bundles import digest_b64
+from harness.errors import CassetteError
 from harness.recording import cassette_yaml
-from harness.recording.blobs import blob_filename
-from harness.recording.cassette_file import parse_sse, render_sse
-from harness.recording.interaction import Interaction
-from harness.recording.persister import load_interactions, save_interactions
+from harness.recording.blobs import blob_dir_for, blob_filename
+from harness.recording.cassette_file import decode_body, render_sse
+from harness.recording.cassette_io import load_file, read_cassette, write_pairs
+from harness.recording.vcr_format import KEY
 from tests.recording._cassettes import (
     BUNDLE,
     BUNDLE_B64,
-    SSE,
+    FORMAT_1,
+    FORMAT_1_ORIGIN,
+    URL,
     compact,
-    completion_request,
-    inline_skill,
-    interaction,
+    copy_format_1,
     read_sse,
-    stream,
+    write_yaml,
 )
 
-CHUNKS = [
-    {"id": "c1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": "Grüße\n"}}]},
-    {"id": "c1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
-]
-
-
-def roundtrip(tmp_path: Path, *interactions: Interaction) -> tuple[dict[str, Any], list[Interaction]]:
-    path = save_interactions(tmp_path / "cassettes" / "c.yaml", interactions)
-    document = yaml.safe_load(path.read_text())
-    return document, load_interactions(path).interactions
+BLOB = "sha256:ad1a36e12496c8ca0d4bf9b32202035febde184eae985472349a58aad58a3210"
 
 
 def test_libyaml_is_used() -> None:
@@ -48,241 +37,227 @@ def test_libyaml_is_used() -> None:
     assert "CSafeDumper" in [cls.__name__ for cls in cassette_yaml._Dumper.__mro__]
 
 
-def test_json_bodies_are_yaml_mappings(tmp_path: Path) -> None:
-    body = completion_request(content="Line one.\nLine two.")
-    doc, (loaded,) = roundtrip(tmp_path, interaction(body, b'{"id":"r1","choices":[]}'))
-    node = doc["interactions"][0]
-    assert node["request"]["body"] == {"json": body}
-    assert node["response"]["body"] == {"json": {"id": "r1", "choices": []}}
-    assert list(node["request"]) == ["method", "uri", "headers", "body"]
-    assert json.loads(loaded.request.body) == body
-    assert loaded.response.body == b'{"id":"r1","choices":[]}'
-    text = (tmp_path / "cassettes" / "c.yaml").read_text()
-    assert "content: |-\n" in text  # multi-line text reads as a block, not an escaped string
-    assert "content-type: [application/json]" in text
+def test_the_committed_fixture_is_still_format_1() -> None:
+    document = yaml.safe_load(FORMAT_1.read_text())
+    assert document["harness"]["format"] == 1, (
+        f"{FORMAT_1} must stay a format 1 cassette (`harness cassettes migrate` run over the repository "
+        "rewrote it?): restore it from version control"
+    )
+    assert (FORMAT_1.parent / "_blobs" / blob_filename(BLOB)).is_file()
 
 
-def test_canonical_event_stream_is_stored_as_events_and_replays_byte_identical(tmp_path: Path) -> None:
-    body = stream(CHUNKS)
-    doc, (loaded,) = roundtrip(tmp_path, interaction({}, body, response_headers=SSE))
-    assert doc["interactions"][0]["response"]["body"] == {
-        "events": [{"json": c} for c in CHUNKS] + [{"data": "[DONE]"}]
-    }
-    assert loaded.response.body == body
+# -- the committed format 1 cassette -------------------------------------------------------------
 
 
-def test_ascii_escaped_chunks_keep_their_bytes_as_raw_data(tmp_path: Path) -> None:
-    body = stream(CHUNKS, ensure_ascii=True)  # json.dumps's default, as the reference server writes
-    doc, (loaded,) = roundtrip(tmp_path, interaction({}, body, response_headers=SSE))
-    events = doc["interactions"][0]["response"]["body"]["events"]
-    assert "data" in events[0]
-    assert events[1] == {"json": CHUNKS[1]}
-    assert loaded.response.body == body
+def test_a_format_1_cassette_loads_with_its_exact_bytes() -> None:
+    document = yaml.safe_load(FORMAT_1.read_text())
+    loaded = load_file(FORMAT_1)
+    assert (loaded.harness, loaded.owned) == (True, [True, True])
+    assert loaded.recording == {**document["harness"], "format": 1}
+    assert loaded.recording["recorded_against"] == FORMAT_1_ORIGIN
+    assert [getattr(r, "_vlmrun_harness_owned", None) for r in loaded.requests] == [True, True]
+
+    health, completion = loaded.interactions()
+    assert health.label == "GET /v1/health -> 200"
+    assert health.request.body == b""
+    assert health.response.body == b'{"status":"ok"}'
+    assert completion.label == "POST /v1/openai/chat/completions -> 200"
+
+    sent = document["interactions"][1]["request"]["body"]["json"]
+    sent["skills"][0]["source"]["data"] = base64.b64encode(
+        (FORMAT_1.parent / "_blobs" / blob_filename(BLOB)).read_bytes()
+    ).decode()
+    assert completion.request.body == compact(sent).encode()  # the bundle back in place of its placeholder
+    assert completion.response.body == compact(document["interactions"][1]["response"]["body"]["json"]).encode()
+    for item in (health, completion):  # what the server said it sent is what replays
+        assert item.response.headers["content-length"] == [str(len(item.response.body))]
+    assert completion.request.headers["content-length"] == [str(len(completion.request.body))]
+    assert completion.request.headers["authorization"] == ["<redacted>"]
+
+    cassette = read_cassette(FORMAT_1)
+    assert cassette.metadata["format"] == 1
+    assert cassette.metadata["description_sha256"] == document["harness"]["description_sha256"]
+    assert [i.vlmrun for i in cassette.interactions] == [True, True]
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        b'event: delta\r\nid: 7\r\ndata: {"a":1}\r\nretry: 3000\r\n\r\n',
-        b": keep-alive\n\ndata:no-space\n\ndata: line one\ndata: line two\n\n",
-        b'id: 1\nevent: x\ndata: {"b": 2}\n\nid: 2\n\ndata:\n\n',
-        b"data: [DONE]\r\rdata: tail\r\r",
-    ],
-    ids=["crlf-fields", "comment-multiline", "id-only-and-empty-data", "cr-only"],
-)
-def test_other_event_streams_replay_as_the_same_events(tmp_path: Path, body: bytes) -> None:
-    doc, (loaded,) = roundtrip(tmp_path, interaction({}, body, response_headers=SSE))
-    assert "events" in doc["interactions"][0]["response"]["body"]
-    assert read_sse(loaded.response.body) == read_sse(body)
+def test_migrating_with_write_pairs_gives_format_2_with_the_same_bytes(tmp_path: Path) -> None:
+    old = load_file(FORMAT_1)
+    target = tmp_path / "cassettes" / "migrated.yaml"
+    write_pairs(target, list(zip(old.requests, old.responses, strict=True)), old.owned, metadata=old.metadata)
+
+    document = yaml.safe_load(target.read_text())
+    assert "harness" not in document
+    assert list(document) == ["version", KEY, "interactions"]
+    stamp = document[KEY]
+    assert stamp["format"] == 2
+    facts = ("description_sha256", "harness_version", "recorded_against", "server", "client_stack", "recorded_at")
+    assert {k: stamp[k] for k in facts} == {k: old.recording[k] for k in facts}  # the recording's facts, not today's
+    assert all(KEY in node["response"] for node in document["interactions"])
+    assert f"$blob:{BLOB}" in document["interactions"][1]["request"]["body"]
+    assert (blob_dir_for(target) / blob_filename(BLOB)).read_bytes() == (
+        FORMAT_1.parent / "_blobs" / blob_filename(BLOB)
+    ).read_bytes()
+
+    again = load_file(target)
+    assert again.owned == old.owned
+    assert again.interactions() == old.interactions()  # methods, URIs, headers, statuses and bytes
+    assert again.recording == {**old.recording, "format": 2}
 
 
-@pytest.mark.parametrize(
-    "body",
-    [b"data: cut short", b"data: unterminated\n", b"foo: bar\n\n", b"retry: soon\n\n", b"data\n\n"],
-    ids=["no-line-break", "no-blank-line", "unknown-field", "bad-retry", "no-colon"],
-)
-def test_streams_that_would_lose_a_line_are_kept_as_text(tmp_path: Path, body: bytes) -> None:
-    doc, (loaded,) = roundtrip(tmp_path, interaction({}, body, response_headers=SSE))
-    assert doc["interactions"][0]["response"]["body"] == {"text": body.decode()}
-    assert loaded.response.body == body
+def test_a_format_1_cassette_whose_blob_is_missing_names_it(tmp_path: Path) -> None:
+    path = copy_format_1(tmp_path)
+    blob = blob_dir_for(path) / blob_filename(BLOB)
+    blob.unlink()
+    with pytest.raises(CassetteError) as info:
+        read_cassette(path)
+    assert all(part in str(info.value) for part in (str(path), "interaction 1", str(blob), "missing"))
+
+
+# -- format 1 bodies -----------------------------------------------------------------------------
+
+EVENTS: list[dict[str, Any]] = [
+    {"event": "e", "id": "1", "json": {"a": [1]}, "retry": 5},
+    {"data": "x\ny"},
+    {"id": "2"},
+]
 
 
 def test_render_writes_event_id_data_retry_in_order() -> None:
-    events: list[dict[str, Any]] = [
-        {"event": "e", "id": "1", "json": {"a": [1]}, "retry": 5},
-        {"data": "x\ny"},
-        {"id": "2"},
+    rendered = render_sse(EVENTS)
+    assert rendered == 'event: e\nid: 1\ndata: {"a":[1]}\nretry: 5\n\ndata: x\ndata: y\n\nid: 2\n\n'
+    assert read_sse(rendered.encode()) == [
+        {"type": "e", "data": '{"a":[1]}', "id": "1", "retry": 5},
+        {"type": "message", "data": "x\ny", "id": "1", "retry": 5},
     ]
-    assert render_sse(events) == 'event: e\nid: 1\ndata: {"a":[1]}\nretry: 5\n\ndata: x\ndata: y\n\nid: 2\n\n'
-    assert parse_sse(render_sse(events)) == events
 
 
 @pytest.mark.parametrize(
-    ("raw", "kind"),
+    ("node", "raw"),
     [
-        (b'{"a": 1, "b": [1, 2]}\n', "text"),  # pretty JSON: kept verbatim so the bytes replay
-        (b'{"a":1,"a":2}', "text"),  # duplicate keys cannot be a mapping
-        (b'{"x":1.50}', "text"),
-        (b'{"x":"\\ud800"}', "text"),  # lone surrogate: YAML cannot hold it
-        (b"plain words", "text"),
-        (b"\x89PNG\r\n\x1a\n\x00\xff", "base64"),
-        (b'"just a string"', "json"),
-        (b"null", "json"),
+        (None, b""),
+        ({"json": {"id": "r", "t": "Grüße"}}, compact({"id": "r", "t": "Grüße"}).encode()),
+        ({"json": "just a string"}, b'"just a string"'),
+        ({"json": None}, b"null"),
+        ({"events": EVENTS}, render_sse(EVENTS).encode()),
+        ({"text": '{"a": 1}\n'}, b'{"a": 1}\n'),
+        ({"base64": base64.b64encode(b"\x89PNG\x00\xff").decode()}, b"\x89PNG\x00\xff"),
+        ({"string": "vcrpy's own"}, b"vcrpy's own"),
+        ("a plain string", b"a plain string"),
+        (b"\xff\x00", b"\xff\x00"),
     ],
 )
-def test_response_bodies_keep_their_bytes(tmp_path: Path, raw: bytes, kind: str) -> None:
-    doc, (loaded,) = roundtrip(tmp_path, interaction({}, raw))
-    assert list(doc["interactions"][0]["response"]["body"]) == [kind]
-    assert loaded.response.body == raw
+def test_format_1_bodies_decode_to_their_bytes(node: Any, raw: bytes) -> None:
+    assert decode_body(node) == raw
 
 
-def test_empty_bodies_are_omitted(tmp_path: Path) -> None:
-    doc, (loaded,) = roundtrip(tmp_path, interaction(None, b"", method="GET"))
-    node = doc["interactions"][0]
-    assert "body" not in node["request"]
-    assert "body" not in node["response"]
-    assert loaded.request.body == b""
-    assert loaded.response.body == b""
+def test_placeholders_outside_bundle_slots_are_left_alone() -> None:
+    placeholder = f"$blob:{BLOB}"
+    body = {"skills": [{"bundle": placeholder}], "messages": [{"content": placeholder}]}
+    out = json.loads(decode_body({"json": body}, fetch=lambda digest: BUNDLE_B64 if digest == BLOB else "?"))
+    assert out == {"skills": [{"bundle": BUNDLE_B64}], "messages": [{"content": placeholder}]}
 
 
-def test_pretty_request_json_is_structured_and_reparses_equal(tmp_path: Path) -> None:
-    body = completion_request(inline_skill())
-    raw = json.dumps(body, indent=2).encode()
-    doc, (loaded,) = roundtrip(tmp_path, interaction(raw))
-    assert "json" in doc["interactions"][0]["request"]["body"]
-    assert json.loads(loaded.request.body) == body
-
-
-def test_non_json_request_bodies_keep_their_bytes(tmp_path: Path) -> None:
-    form = {"content-type": ["application/x-www-form-urlencoded"]}
-    for raw in (b"a=1&b=2", b"123 ", b"\xff\x00"):
-        _, (loaded,) = roundtrip(tmp_path, interaction(raw, request_headers=form))
-        assert loaded.request.body == raw
-
-
-def test_bundles_are_stored_once_as_blobs(tmp_path: Path) -> None:
+def test_a_hand_written_format_1_cassette_loads(tmp_path: Path) -> None:
+    path = tmp_path / "cassettes" / "old.yaml"
+    (path.parent / "_blobs").mkdir(parents=True)
     digest = digest_b64(BUNDLE_B64)
-    body = completion_request(inline_skill(), {"skill_name": "legacy", "bundle": BUNDLE_B64})
-    doc, loaded = roundtrip(tmp_path, interaction(body), interaction(body))
-    placeholder = "$blob:" + digest
-    for node in doc["interactions"]:
-        skills = node["request"]["body"]["json"]["skills"]
-        assert skills[0]["source"]["data"] == placeholder
-        assert skills[1]["bundle"] == placeholder
-    blob_dir = tmp_path / "cassettes" / "_blobs"
-    assert [p.name for p in blob_dir.iterdir()] == [blob_filename(digest)]
-    assert (blob_dir / blob_filename(digest)).read_bytes() == BUNDLE
-    for item in loaded:
-        assert json.loads(item.request.body) == body
-
-
-def test_differently_zipped_bundles_share_one_blob_and_restore_to_the_same_content(tmp_path: Path) -> None:
-    files = read_zip_entries(BUNDLE)
-    deflated = encode_bundle(build_bundle(files, compression="deflated"))
-    _, loaded = roundtrip(
-        tmp_path,
-        interaction(completion_request(inline_skill())),
-        interaction(completion_request(inline_skill(deflated))),
+    (path.parent / "_blobs" / blob_filename(digest)).write_bytes(BUNDLE)
+    request = {"model": "m", "skills": [{"bundle": f"$blob:{digest}"}]}
+    write_yaml(
+        path,
+        {
+            "version": 1,
+            "harness": {"format": 1, "recorded_at": "2020-01-01T00:00:00Z"},
+            "metadata": {"suite": "old"},
+            "interactions": [
+                {
+                    "request": {"method": "post", "uri": URL, "headers": {"a": "1"}, "body": {"json": request}},
+                    "response": {
+                        "status": {"code": 200, "message": "OK"},
+                        "headers": {"content-type": ["text/event-stream"]},
+                        "body": {"events": EVENTS},
+                    },
+                }
+            ],
+        },
     )
-    assert len(list((tmp_path / "cassettes" / "_blobs").iterdir())) == 1
-    for item in loaded:
-        data = json.loads(item.request.body)["skills"][0]["source"]["data"]
-        assert canonical_digest(read_zip_entries(base64.b64decode(data))) == canonical_digest(files)
+    loaded = load_file(path)
+    assert loaded.metadata == {"suite": "old", KEY: {"format": 1, "recorded_at": "2020-01-01T00:00:00Z"}}
+    (item,) = loaded.interactions()
+    assert (item.request.method, item.request.headers) == ("POST", {"a": ["1"]})
+    assert json.loads(item.request.body) == {"model": "m", "skills": [{"bundle": BUNDLE_B64}]}
+    assert item.response.body == render_sse(EVENTS).encode()
+    assert read_cassette(path).user_metadata == {"suite": "old"}
 
 
-def test_undecodable_bundles_stay_inline(tmp_path: Path) -> None:
-    body = completion_request(inline_skill("bm90IGEgemlw"), inline_skill("@@not base64@@"))
-    doc, (loaded,) = roundtrip(tmp_path, interaction(body))
-    assert doc["interactions"][0]["request"]["body"]["json"] == body
-    assert not (tmp_path / "cassettes" / "_blobs").exists()
-    assert json.loads(loaded.request.body) == body
+# -- malformed format 1 documents ----------------------------------------------------------------
+
+VALID: dict[str, Any] = {
+    "version": 1,
+    "harness": {"format": 1},
+    "interactions": [
+        {
+            "request": {"method": "GET", "uri": URL, "headers": {}},
+            "response": {"status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"json": {}}},
+        }
+    ],
+}
 
 
-# -- round-trip property -------------------------------------------------------------------------
+def _broken(**paths: Any) -> dict[str, Any]:
+    """VALID with `a__b__0=value` set (`None` deletes the key)."""
+    document: dict[str, Any] = json.loads(json.dumps(VALID))
+    for path, value in paths.items():
+        *parents, last = path.split("__")
+        node: Any = document
+        for part in parents:
+            node = node[int(part)] if part.isdigit() else node[part]
+        key: Any = int(last) if last.isdigit() else last
+        if value is None:
+            del node[key]
+        else:
+            node[key] = value
+    return document
 
-_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
-_json = st.recursive(
-    _scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
-    max_leaves=12,
-)
-_bundles = st.sampled_from(
+
+def test_the_valid_format_1_document_loads(tmp_path: Path) -> None:
+    (item,) = read_cassette(write_yaml(tmp_path / "c.yaml", VALID)).interactions
+    assert (item.request.method, item.response.status, item.response.body) == ("GET", 200, b"{}")
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
     [
-        BUNDLE_B64,
-        encode_bundle(build_bundle(read_zip_entries(BUNDLE), compression="deflated")),
-        encode_bundle(build_bundle({"SKILL.md": "---\nname: b\ndescription: B\n---\n", "x.bin": bytes(range(256))})),
-        "not-a-bundle",
-    ]
+        (_broken(harness="x"), "'harness' must be a mapping"),
+        (_broken(harness__format=2), "written by a newer harness (harness.format 2"),
+        (_broken(harness__format=None), "written by a newer harness"),
+        (_broken(harness__format=0), "unknown harness.format 0"),
+        (_broken(harness__format="1"), "unknown harness.format '1'"),
+        (_broken(version=2), "unsupported vcrpy cassette version 2"),
+        (_broken(metadata=[1]), "'metadata' must be a mapping"),
+        (_broken(interactions=None), "no 'interactions'"),
+        (_broken(interactions__0="just text"), "interaction 0: interaction must be a mapping"),
+        (_broken(interactions__0__request=None), "interaction 0: interaction has no 'request'"),
+        (_broken(interactions__0__response=None), "interaction 0: interaction has no 'response'"),
+        (_broken(interactions__0__request__method=None), "interaction 0: request has no 'method'"),
+        (_broken(interactions__0__request__uri=None), "interaction 0: request has no 'uri'"),
+        (_broken(interactions__0__response__status=None), "interaction 0: response has no 'status'"),
+        (_broken(interactions__0__response__status={"code": "two hundred"}), "status code must be an integer"),
+        (_broken(interactions__0__response__body={"yaml": "x"}), "interaction 0: unknown body kind 'yaml'"),
+        (_broken(interactions__0__response__body={"json": 1, "text": "x"}), "unknown body kind"),
+        (_broken(interactions__0__response__body={"base64": "%%%"}), "not valid base64"),
+        (_broken(interactions__0__response__body={"text": 5}), "'text' must be a string"),
+        (_broken(interactions__0__response__body={"events": [{"data": "x", "json": 1}]}), "events[0]"),
+        (_broken(interactions__0__response__body={"events": [{"retry": "x"}]}), "events[0].retry must be a int"),
+        (_broken(interactions__0__response__body={"events": ["x"]}), "events[0] must be a mapping"),
+        (_broken(interactions__0__response__body={"events": {}}), "'events' must be a list"),
+        (_broken(interactions__0__response__headers=["x"]), "'headers' must be a mapping"),
+        (_broken(interactions__0__request__headers={"a": [{"b": 1}]}), "header 'a' must be a string"),
+    ],
 )
-
-
-@st.composite
-def _requests(draw: st.DrawFn) -> bytes:
-    kind = draw(st.sampled_from(["completion", "json", "pretty"]))
-    if kind == "completion":
-        skills = draw(st.lists(_bundles.map(lambda b: inline_skill(b) if len(b) % 2 else {"bundle": b}), max_size=3))
-        body: Any = {**completion_request(*skills, content=draw(st.text(max_size=40))), "extra": draw(_json)}
-        return json.dumps(body, ensure_ascii=draw(st.booleans())).encode()
-    value = draw(_json)
-    return (compact(value) if kind == "json" else json.dumps(value, indent=2)).encode()
-
-
-@st.composite
-def _responses(draw: st.DrawFn) -> tuple[dict[str, list[str]], bytes]:
-    kind = draw(st.sampled_from(["json", "pretty", "sse", "text", "binary", "empty"]))
-    json_type = {"content-type": ["application/json"]}
-    if kind == "sse":
-        return SSE, stream(draw(st.lists(_json, max_size=4)), ensure_ascii=draw(st.booleans()))
-    if kind in ("json", "pretty"):
-        value = draw(_json)
-        return json_type, (compact(value) if kind == "json" else json.dumps(value, indent=1)).encode()
-    if kind == "text":
-        return {"content-type": ["text/plain"]}, draw(st.text()).encode()
-    return {"content-type": ["application/octet-stream"]}, draw(st.binary()) if kind == "binary" else b""
-
-
-def _normalised(body: bytes) -> Any:
-    """A request body with each bundle replaced by its content digest."""
-    value = json.loads(body)
-    for skill in value.get("skills", []) if isinstance(value, dict) else []:
-        for holder, key in ((skill.get("source", {}), "data"), (skill, "bundle")):
-            if key in holder and holder[key] != "not-a-bundle":
-                holder[key] = canonical_digest(read_zip_entries(base64.b64decode(holder[key])))
-    return value
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(_requests(), _responses(), st.integers(100, 599)), min_size=1, max_size=4))
-def test_save_then_load_gives_back_the_same_interactions(cases: list[tuple[bytes, Any, int]]) -> None:
-    originals = [
-        interaction(req, body, response_headers=headers, status=status) for req, (headers, body), status in cases
-    ]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = save_interactions(Path(tmp) / "cassettes" / "prop.yaml", originals)
-        loaded = load_interactions(path).interactions
-    assert len(loaded) == len(originals)
-    for before, after in zip(originals, loaded, strict=True):
-        assert after.response == before.response
-        assert (after.request.method, after.request.uri, after.request.headers) == (
-            before.request.method,
-            before.request.uri,
-            before.request.headers,
-        )
-        assert _normalised(after.request.body) == _normalised(before.request.body)
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.text())
-def test_any_text_survives_yaml(text: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        body = compact({"s": text, text: [text]}).encode()
-        chunks = stream([{"content": text}], ensure_ascii=False)
-        items = [
-            interaction(body, text.encode(), response_headers={"content-type": ["text/plain"]}),
-            interaction(body, chunks, response_headers=SSE),
-            interaction(body, body),
-        ]
-        path = save_interactions(Path(tmp) / "t.yaml", items)
-        loaded = load_interactions(path).interactions
-    assert [i.response.body for i in loaded] == [i.response.body for i in items]
-    assert all(json.loads(i.request.body) == json.loads(body) for i in loaded)
+def test_malformed_format_1_cassettes_raise_naming_the_file(tmp_path: Path, document: Any, expected: str) -> None:
+    path = write_yaml(tmp_path / "cassettes" / "old.yaml", document)
+    with pytest.raises(CassetteError) as info:
+        read_cassette(path)
+    assert str(path) in str(info.value)
+    assert expected in str(info.value)

@@ -4,7 +4,8 @@ import json
 
 from vcr.request import Request
 
-from harness.recording.scrub import REDACTED, scrub_body, scrub_uri, scrub_vcr_request, scrub_vcr_response
+from harness.recording.scrub import REDACTED, scrub_body, scrub_uri, scrub_vcr_request
+from harness.recording.vcr_format import encode_response
 
 KEY = "sk-live-0123456789abcdefghij"
 
@@ -40,7 +41,8 @@ def test_usage_token_counts_are_not_secrets() -> None:
 
 def test_response_set_cookie_is_scrubbed() -> None:
     response = {"status": {"code": 200}, "headers": {"Set-Cookie": ["sid=abc"]}, "body": {"string": b"{}"}}
-    assert scrub_vcr_response(response)["headers"]["Set-Cookie"] == [REDACTED]
+    stored, _ = encode_response(response)  # VLM Run responses are scrubbed as they are written
+    assert stored["headers"]["Set-Cookie"] == [REDACTED]
 
 
 def test_uris_without_secrets_are_untouched() -> None:

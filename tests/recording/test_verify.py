@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -38,9 +39,11 @@ def test_fields_and_statuses_not_described_are_failures(cassettes: Path) -> None
     target = cassettes / "test_seed_examples" / "test_raw_httpx.yaml"
 
     def drift(data: dict) -> None:  # type: ignore[type-arg]
-        body = data["interactions"][0]["response"]["body"]["json"]
+        stored = data["interactions"][0]["response"]["body"]
+        body = json.loads(stored["string"])
         body["x_vendor_trace"] = {"steps": 3}
         body["choices"][0]["logprobs"] = None
+        stored["string"] = json.dumps(body, indent=2)
 
     _edit(target, drift)
     result = verify([cassettes], load_contract())

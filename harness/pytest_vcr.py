@@ -1,0 +1,144 @@
+"""The plugin's recording side: registered only when pytest-recording is active.
+
+Kept apart from `pytest_plugin` so that `-p no:recording` leaves nothing that names
+pytest-recording's hooks or fixtures. Wiring only: which test gets the safe rewrite, the
+harness's rules on each VCR (`recording.configure`), key lookups on each cassette
+(`recording.lookup`), and after each test the VLM Run interactions' conformance and misses.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.errors import ConformanceFailure, ConformanceWarning
+from harness.recording.scope import Scope
+
+_GUARD = pytest.StashKey[Any]()
+_PASSED = pytest.StashKey[bool]()
+REWRITE_MODE = "new_episodes"  # what pytest-recording turns `rewrite` into, minus its delete
+
+
+def _is_vlmrun_test(item: pytest.Item, cassette: Path | None) -> bool:
+    """Our fixtures or marker, or a cassette the harness wrote (it holds VLM Run recordings)."""
+    if "vlmrun_base_url" in getattr(item, "fixturenames", ()) or item.get_closest_marker("vlmrun"):
+        return True
+    if cassette is None:
+        return False
+    from harness.recording.cassette_io import is_harness_document
+
+    try:
+        return is_harness_document(cassette.read_bytes())
+    except OSError:
+        return False
+
+
+class RecordingGlue:
+    """Hooks on pytest-recording's `vcr` fixture and hook; one instance per pytest process."""
+
+    def __init__(self, config: pytest.Config, scope: Scope, drift: list[str], kept: list[str]) -> None:
+        self.config = config
+        self.scope = scope
+        self.drift = drift
+        self.kept = kept
+        self.current: pytest.Item | None = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef: Any, request: pytest.FixtureRequest) -> Generator[None, Any, Any]:
+        if fixturedef.argname == "vcr":
+            self.current = request.node if isinstance(request.node, pytest.Item) else None
+            self._guard_rewrite(request)
+        try:
+            return (yield)
+        finally:
+            if fixturedef.argname == "vcr":
+                self.current = None
+
+    def _guard_rewrite(self, request: pytest.FixtureRequest) -> None:
+        """Under `rewrite`, a VLM Run test records with nothing deleted; the guard replaces later."""
+        item = self.current
+        if item is None or request.config.getoption("--disable-recording", False):
+            return
+        from pytest_recording.utils import merge_kwargs
+
+        markers = request.getfixturevalue("vcr_markers")
+        if not markers:
+            return
+        merged = merge_kwargs(request.getfixturevalue("vcr_config"), markers)
+        mode = merged.get("record_mode", request.config.getoption("--record-mode") or "none")
+        if mode != "rewrite":
+            return
+        suffix = "." + str(merged.get("serializer", "yaml"))
+        name = str(request.getfixturevalue("default_cassette_name"))
+        path = Path(os.path.join(request.getfixturevalue("vcr_cassette_dir"), name + suffix))
+        if not _is_vlmrun_test(item, path):
+            return
+        from harness.recording.rewrite import RewriteGuard
+
+        markers.insert(0, pytest.mark.vcr(record_mode=REWRITE_MODE).mark)  # first in, applied last: it wins
+        item.stash[_GUARD] = RewriteGuard(path, passed=lambda: item.stash.get(_PASSED, False))
+
+    @pytest.hookimpl(tryfirst=True)  # a conftest's own hook runs after ours and wins
+    def pytest_recording_configure(self, config: pytest.Config, vcr: Any) -> None:
+        from harness.recording.configure import configure_vcr
+
+        item = self.current
+        guard = item.stash.get(_GUARD, None) if item is not None else None
+        configure_vcr(vcr, self.scope, guard, vlmrun_test=item is not None and _is_vlmrun_test(item, None))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        cassette = getattr(item, "funcargs", {}).get("vcr")
+        if cassette is not None:
+            from harness.recording.lookup import install
+
+            install(cassette, self.scope)
+        try:
+            result = yield
+        except BaseException as exc:
+            from harness.recording.miss import find_vcr_miss, miss_from_vcr
+
+            miss = find_vcr_miss(exc)
+            if miss is not None and self.scope.owns(miss.failed_request):
+                raise miss_from_vcr(miss, self.scope) from None
+            raise
+        mode = item.config.getoption("--vlmrun-conformance")
+        if cassette is not None and mode != "off":
+            self._check_conformance(cassette, mode)
+        return result
+
+    def _check_conformance(self, cassette: Any, mode: str) -> None:
+        from harness.recording.replay_check import check_played
+
+        outcome = check_played(cassette, self.scope)
+        if outcome.drift:
+            self.drift.append(outcome.drift)
+        if outcome.failure is None:
+            return
+        if mode == "warn":
+            warnings.warn(ConformanceWarning(str(outcome.failure)), stacklevel=1)
+            return
+        raise ConformanceFailure(str(outcome.failure), location=outcome.failure.location)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+        report = yield
+        if report.when == "call":
+            item.stash[_PASSED] = report.passed
+        return report
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
+        try:
+            return (yield)
+        finally:
+            guard = item.stash.get(_GUARD, None)
+            if guard is not None:
+                note = guard.finish()
+                if note:
+                    self.kept.append(note)
