@@ -151,7 +151,7 @@ def read_zip_entries(zip_bytes: bytes, limits: BundleLimits = DEFAULT_LIMITS) ->
         raise _too_many(declared, limits)
     try:
         zf = zipfile.ZipFile(io.BytesIO(zip_bytes))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
         raise BundleError(f"bundle is not a valid zip archive: {exc}", code="not_a_zip") from None
     with zf:
         infos = zf.infolist()
@@ -277,7 +277,7 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
     try:
         with zf.open(info) as stream:
             data = read_capped(stream, cap, entry=name)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
         raise BundleError(f"zip entry {name!r} is corrupt: {exc}", code="corrupt", entry=name) from None
     if len(data) != info.file_size:
         message = f"zip entry {name!r} declares {info.file_size} bytes but holds {len(data)}"
