@@ -1,0 +1,1 @@
+"""Consumer tests: the harness installed from a built wheel into its own venv, used as a user would."""
