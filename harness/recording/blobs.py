@@ -62,7 +62,7 @@ class BlobStore:
         self.cassette = Path(cassette_path)
         self.root = root if root is not None else blob_dir_for(cassette_path)
         self._cache: dict[str, bytes] = {}
-        self._b64: dict[str, str] = {}
+        self._b64: dict[str, bytes] = {}
 
     def path_for(self, digest: str) -> Path:
         return self.root / blob_filename(digest)
@@ -107,8 +107,8 @@ class BlobStore:
         self._cache[digest] = data
         return data
 
-    def b64(self, digest: str, *, index: int) -> str:
-        """The blob as the base64 a client sends in `source.data`, encoded once per store.
+    def b64(self, digest: str, *, index: int) -> bytes:
+        """The blob as the base64 a client sends in `source.data` (ASCII bytes), encoded once per store.
 
         Across stores (every cassette of a session shares blobs) a verified blob's base64 is
         kept per process, keyed by file identity, so the digest check and the encoding are
@@ -120,14 +120,14 @@ class BlobStore:
         identity = _identity(self.path_for(digest))
         found = _PROCESS_B64.get(identity) if identity else None
         if found is None:
-            found = base64.b64encode(self.get(digest, index=index)).decode("ascii")
+            found = base64.b64encode(self.get(digest, index=index))
             if identity:
                 _remember(identity, found)
         self._b64[digest] = found
         return found
 
 
-_PROCESS_B64: OrderedDict[tuple[str, int, int], str] = OrderedDict()
+_PROCESS_B64: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
 _PROCESS_B64_LIMIT = 64 * 1024 * 1024  # characters of base64 kept at most
 _process_lock = threading.Lock()
 
@@ -140,7 +140,7 @@ def _identity(path: Path) -> tuple[str, int, int] | None:
     return (str(path), st.st_size, st.st_mtime_ns)
 
 
-def _remember(identity: tuple[str, int, int], b64: str) -> None:
+def _remember(identity: tuple[str, int, int], b64: bytes) -> None:
     with _process_lock:
         _PROCESS_B64[identity] = b64
         while sum(len(v) for v in _PROCESS_B64.values()) > _PROCESS_B64_LIMIT and len(_PROCESS_B64) > 1:

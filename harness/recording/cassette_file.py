@@ -104,25 +104,30 @@ def _check_events(value: Any) -> list[dict[str, Any]]:
 # -- bodies ------------------------------------------------------------------------------------
 
 
-def _json_with_bundles(value: Any, fetch: Callable[[str], str]) -> bytes:
-    """Compact JSON with bundles restored, splicing the base64 into the small serialised body.
+def json_with_bundles(value: Any, fetch: Callable[[str], bytes]) -> bytes:
+    """Compact JSON with bundles restored, the base64 spliced between the small body's pieces.
 
-    Serialising the body with a 1.4 MB string inside was half of a bundle cassette's load;
-    base64 and placeholders need no JSON escaping, so a textual swap is exact. When a
-    placeholder also appears outside a bundle slot, the slow, structural path is taken.
+    Serialising the body with a 1.4 MB string inside was most of a bundle cassette's load;
+    base64 and placeholders need no JSON escaping, so the swap is exact, and joining bytes
+    copies the base64 once. When a placeholder also appears outside a bundle slot, the slow,
+    structural path is taken.
     """
     digests = placeholders(value)
     text = compact_json(value)
-    quoted = {d: json.dumps(BLOB_PREFIX + d) for d in set(digests)}
-    if any(text.count(q) != digests.count(d) for d, q in quoted.items()):
-        restore_bundles(value, fetch)
+    quoted = {json.dumps(BLOB_PREFIX + d): d for d in set(digests)}
+    if not quoted:
+        return text.encode("utf-8", "surrogatepass")
+    if any(text.count(q) != digests.count(d) for q, d in quoted.items()):
+        restore_bundles(value, lambda digest: fetch(digest).decode("ascii"))
         return compact_json(value).encode("utf-8", "surrogatepass")
-    for digest, token in quoted.items():
-        text = text.replace(token, f'"{fetch(digest)}"')
-    return text.encode("utf-8", "surrogatepass")
+    pieces = re.split("(" + "|".join(map(re.escape, quoted)) + ")", text)
+    out: list[bytes] = []
+    for piece in pieces:
+        out += [b'"', fetch(quoted[piece]), b'"'] if piece in quoted else [piece.encode("utf-8", "surrogatepass")]
+    return b"".join(out)
 
 
-def decode_body(node: Any, *, fetch: Callable[[str], str] | None = None) -> bytes:
+def decode_body(node: Any, *, fetch: Callable[[str], bytes] | None = None) -> bytes:
     """Bytes of a body node; plain vcrpy bodies (a string, `!!binary`, `{string: …}`) are read too."""
     if node is None:
         return b""
@@ -134,7 +139,7 @@ def decode_body(node: Any, *, fetch: Callable[[str], str] | None = None) -> byte
     ((kind, value),) = node.items()
     if kind == "json":
         if fetch is not None:
-            return _json_with_bundles(value, fetch)
+            return json_with_bundles(value, fetch)
         return compact_json(value).encode("utf-8", "surrogatepass")
     if kind == "events":
         return render_sse(_check_events(value)).encode()
@@ -176,7 +181,7 @@ def _decode_headers(node: Any, what: str) -> dict[str, list[str]]:
     return out
 
 
-def decode_interaction(node: Any, index: int, fetch: Callable[[str], str]) -> Interaction:
+def decode_interaction(node: Any, index: int, fetch: Callable[[str], bytes]) -> Interaction:
     node = _mapping(node, "interaction")
     req = _mapping(_require(node, "request", "interaction"), "request")
     res = _mapping(_require(node, "response", "interaction"), "response")

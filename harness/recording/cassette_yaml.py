@@ -27,6 +27,8 @@ else:  # libyaml when PyYAML was built with it: loads about 10x faster
     _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_RESOLVED: dict[tuple[str, bool], str] = {}  # plain scalar -> tag; bounded, and a pure function of its key
+_RESOLVED_LIMIT = 100_000
 
 
 def _refuse(problem: str, mark: Any) -> NoReturn:
@@ -40,6 +42,19 @@ class _Loader(_BaseLoader):
     merge key (`*a`, `<<`) lets kilobytes expand to gigabytes once bodies are serialised (a
     "billion laughs"). Each is a YAML error with line and column; no measurable cost.
     """
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        """PyYAML's resolver runs a regex table per plain scalar, a third of a load; header names and
+        values repeat across interactions, so each distinct scalar is resolved once per process."""
+        if kind is not yaml.ScalarNode or not implicit[0]:
+            return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
+        key = (value, implicit[1])
+        found = _RESOLVED.get(key)
+        if found is None:
+            found = str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
+            if len(_RESOLVED) < _RESOLVED_LIMIT:
+                _RESOLVED[key] = found
+        return found
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         if node in self.constructed_objects:  # a node met twice is an alias

@@ -26,8 +26,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from harness.recording.blobs import restore_bundles, stash_bundles
-from harness.recording.cassette_file import compact_json, parse_json
+from harness.recording.blobs import stash_bundles
+from harness.recording.cassette_file import compact_json, json_with_bundles, parse_json
 from harness.recording.cassette_yaml import Flow
 from harness.secrets import REDACTED, SECRET_HEADERS, scrub_body, scrub_uri
 
@@ -156,14 +156,14 @@ def is_stored_pair(response: Any) -> bool:
     return isinstance(response, dict) and isinstance(response.get(KEY), dict)
 
 
-def _compacted(text: str, fetch: Callable[[str], str] | None) -> bytes:
+def _compacted(text: str, fetch: Callable[[str], bytes] | None) -> bytes:
     value = json.loads(text)
     if fetch is not None:
-        restore_bundles(value, fetch)
+        return json_with_bundles(value, fetch)  # the base64 spliced into the small body's text
     return compact_json(value).encode("utf-8", "surrogatepass")
 
 
-def decode_body(body: Any, kind: Any, what: str, fetch: Callable[[str], str] | None = None) -> Any:
+def decode_body(body: Any, kind: Any, what: str, fetch: Callable[[str], bytes] | None = None) -> Any:
     """The exact bytes of a stored body (`kind` from the mark); ValueError names what is wrong."""
     if kind is None or body is None:
         return body
@@ -178,7 +178,7 @@ def decode_body(body: Any, kind: Any, what: str, fetch: Callable[[str], str] | N
         raise ValueError(f"{what} is marked {JSON!r} but is not JSON: {exc}") from None
 
 
-def decode_pair(request: Any, response: dict[str, Any], fetch: Callable[[str], str]) -> dict[str, Any]:
+def decode_pair(request: Any, response: dict[str, Any], fetch: Callable[[str], bytes]) -> dict[str, Any]:
     """Restore, in place, the bytes the client sent and received; the mark is removed."""
     mark = response.pop(KEY)
     raw = decode_body(request.body, mark.get("request_body"), "request body", fetch)

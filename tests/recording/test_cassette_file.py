@@ -153,7 +153,8 @@ def test_format_1_bodies_decode_to_their_bytes(node: Any, raw: bytes) -> None:
 def test_placeholders_outside_bundle_slots_are_left_alone() -> None:
     placeholder = f"$blob:{BLOB}"
     body = {"skills": [{"bundle": placeholder}], "messages": [{"content": placeholder}]}
-    out = json.loads(decode_body({"json": body}, fetch=lambda digest: BUNDLE_B64 if digest == BLOB else "?"))
+    fetched = BUNDLE_B64.encode("ascii")
+    out = json.loads(decode_body({"json": body}, fetch=lambda digest: fetched if digest == BLOB else b"?"))
     assert out == {"skills": [{"bundle": BUNDLE_B64}], "messages": [{"content": placeholder}]}
 
 
