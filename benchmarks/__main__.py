@@ -1,4 +1,4 @@
-"""`python -m benchmarks [P1 … P7 | properties]`: side-by-side benchmarks against the peers.
+"""`python -m benchmarks [P1 … P7 | F1 | G1 | properties]`: side-by-side benchmarks against the peers.
 
 With no name (or `all`) every benchmark runs and `benchmarks/RESULTS.md` is rewritten;
 naming some prints their sections and writes only with `--output`, so a quick check never
@@ -23,17 +23,26 @@ from benchmarks import (
     bench_bundle,
     bench_digest,
     bench_gate,
+    bench_guest,
     bench_matching,
     bench_miss,
     bench_properties,
     bench_replay,
     bench_servers,
+    bench_startup,
 )
 from benchmarks.common import REPRODUCE, Headline, log, version
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-ORDER = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "properties")
-ALIASES = {"digest": ("P4",), "recording": ("P1", "P2", "P3", "P7"), "gate": ("P5",), "servers": ("P6",)}
+ORDER = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "F1", "G1", "properties")
+ALIASES = {
+    "digest": ("P4",),
+    "recording": ("P1", "P2", "P3", "P7"),
+    "gate": ("P5",),
+    "servers": ("P6",),
+    "startup": ("F1",),
+    "guest": ("G1",),
+}
 TITLES = {
     "P1": "matching at 1,000 interactions: ours vs vcrpy body vs cassetter",
     "P2": "scenario-suite replay: ours vs bare pytest-recording",
@@ -42,6 +51,8 @@ TITLES = {
     "P5": "harness check vs schemathesis alone",
     "P6": "reference server vs Prism mock",
     "P7": "replay miss to failure, openai 3.x and 1.x",
+    "F1": "pytest start-up with the package installed",
+    "G1": "pytest-recording's own suite with and without the harness",
     "properties": "property tests in-process vs loopback (supports P5)",
 }
 PACKAGES = (
@@ -90,11 +101,22 @@ def _runners(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[], 
         r = bench_miss.run(contrast=not args.no_retry_contrast)
         return bench_miss.to_markdown(r), bench_miss.headlines(r)
 
+    def f1() -> Section:
+        r = bench_startup.run(workdir / "f1", rounds=args.startup_rounds)
+        return bench_startup.to_markdown(r), bench_startup.headlines(r)
+
+    def g1() -> Section:
+        r = bench_guest.run(workdir / "g1")
+        return bench_guest.to_markdown(r), bench_guest.headlines(r)
+
     def properties() -> Section:
         r = bench_properties.run(max_examples=args.examples, repeats=args.property_repeats)
         return bench_properties.to_markdown(r), []
 
-    return {"P1": p1, "P2": p2, "P3": p3, "P4": p4, "P5": p5, "P6": p6, "P7": p7, "properties": properties}
+    return {
+        **{"P1": p1, "P2": p2, "P3": p3, "P4": p4, "P5": p5, "P6": p6, "P7": p7},
+        **{"F1": f1, "G1": g1, "properties": properties},
+    }
 
 
 def summary(headlines: list[Headline]) -> list[str]:
@@ -102,7 +124,8 @@ def summary(headlines: list[Headline]) -> list[str]:
         "## Summary",
         "",
         "Each figure with its ratio against the peer measured in the same run; goals from the README (P1, P2, "
-        "P3 load vs vcrpy, P7) or from DESIGN's aim of being ahead of every peer.",
+        "P3 load vs vcrpy, P7), the good-citizen issue (F1, G1) or from DESIGN's aim of being ahead of every "
+        "peer.",
         "",
         "| | what | goal | figure | ratio (same run) | goal met? | reproduce |",
         "|---|---|---|---|---|---|---|",
@@ -128,6 +151,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--server-repeats", type=int, default=3, help="P6: samples per variant (default 3)")
     parser.add_argument(
         "--no-retry-contrast", action="store_true", help="P7: skip the ~15 s miss through vlmrun's default retries"
+    )
+    parser.add_argument(
+        "--startup-rounds", type=int, default=15, help="F1: interleaved pytest runs per environment (default 15)"
     )
     parser.add_argument("--examples", type=int, default=100, help="properties: max_examples (default 100)")
     parser.add_argument("--property-repeats", type=int, default=3, help="properties: passes per mode (default 3)")
@@ -162,7 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"- Date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- Machine: {machine}",
         f"- Project environment: {packages}. Peers outside it (versions in each section): cassetter (P1, P3, "
-        "isolated uv environment), Prism (P6, npm), openai 1.109.1 (P7, uv overlay).",
+        "isolated uv environment), Prism (P6, npm), openai 1.109.1 (P7, uv overlay), the F1 environments "
+        "(isolated uv environments pinned to uv.lock), the G1 environments (pytest-recording's sdist, isolated "
+        "uv environments).",
         f"- Reproduce everything: `{REPRODUCE}{' ' + ' '.join(words) if words else ''}`; each section names "
         "its own command.",
         "",

@@ -5,6 +5,10 @@ vcrpy's body matcher alike): `can_play_response_for`, then `play_response` on a 
 cassetter's httpx interceptor: `Cassette.match()` (parse the body, scrub, Rust matcher).
 Same recorded traffic, same lookup stream, same verdicts (asserted); cassetter runs in its
 own environment through a long-lived child, its passes interleaved with ours.
+
+*ours* is what a test under the plugin gets: `configure_vcr` with a `Scope` whose base URL
+covers the recorded URIs, and `lookup.install` on the loaded cassette (the plugin installs
+the key index on each test's cassette before the test body runs).
 """
 
 from __future__ import annotations
@@ -13,11 +17,10 @@ import inspect
 import json
 import random
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
-from typing import Any
 
 import vcr
 from vcr.cassette import Cassette
@@ -25,6 +28,7 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.request import Request
 
 from benchmarks.common import (
+    BASE_URL,
     COMPLETIONS_URI,
     SEED,
     Headline,
@@ -43,68 +47,43 @@ from benchmarks.common import (
 )
 from benchmarks.peer_envs import PeerChild, cassetter_child
 from harness.canonical import canonicalize
+from harness.recording import lookup as key_lookup
 from harness.recording import matcher
+from harness.recording.cassette_io import save_interactions
 from harness.recording.configure import configure_vcr
 from harness.recording.miss import miss_from_vcr
-from harness.recording.persister import save_interactions
+from harness.recording.scope import Scope
 
 OURS = "ours"
 VCRPY = "vcrpy body"
 CASSETTER = "cassetter json_body"
-PROPOSED = "ours, matcher returning a bool (proposed)"
-INDEXED = "ours + key index in Cassette._responses (proposed)"
-KINDS = (OURS, VCRPY, CASSETTER, PROPOSED, INDEXED)
-VCR_KINDS = (OURS, VCRPY, PROPOSED, INDEXED)
-PROPOSED_NAME = "vlmrun_request_bool"
+SCAN = "ours without the key index (configure_vcr alone)"
+KINDS = (OURS, VCRPY, CASSETTER, SCAN)
+VCR_KINDS = (OURS, VCRPY, SCAN)
+OURS_KINDS = (OURS, SCAN)
 VCRPY_MATCH_ON = ("method", "scheme", "host", "port", "path", "query", "body")
 CASSETTER_MATCH_ON = ["method", "uri", "json_body"]
 GOAL = 50.0
 _CASSETTE_ARGS = frozenset(inspect.signature(Cassette.__init__).parameters) - {"self"}
 
 
-def _request_key_bool(live: Request, recorded: Request) -> bool:
-    """The proposed `vlmrun_request`: same key comparison, a bool instead of an AssertionError.
-
-    vcrpy accepts either; a False skips raising, catching and `str()`-ing an exception per
-    non-matching candidate (`_evaluate_matcher`).
-    """
-    return matcher.request_key(live) == matcher.request_key(recorded)
+def scope_for_bench() -> Scope:
+    """What the plugin builds from `--vlmrun-base-url`: the recorded URIs' origin is VLM Run's."""
+    return Scope.build(base_urls=[BASE_URL])
 
 
-def _vcr_for(kind: str) -> vcr.VCR:
+def _vcr_for(kind: str, scope: Scope) -> vcr.VCR:
     if kind == VCRPY:
         return vcr.VCR(match_on=VCRPY_MATCH_ON)
-    configured = vcr.VCR()
-    configure_vcr(configured)
-    if kind == PROPOSED:
-        configured.register_matcher(PROPOSED_NAME, _request_key_bool)
-        configured.match_on = (PROPOSED_NAME,)
+    configured = vcr.VCR()  # vcrpy's default match_on, each matcher wrapped by configure_vcr
+    configure_vcr(configured, scope)
     return configured
 
 
-class IndexedCassette(Cassette):  # type: ignore[misc]
-    """vcrpy's Cassette with `_responses` answered from a dict of request keys (the proposed change).
-
-    Valid only for `match_on == MATCH_ON`: two requests match exactly when their keys are
-    equal, so the candidates of a request are the recorded ones with the same key, in order.
-    """
-
-    def _responses(self, request: Request) -> Iterator[tuple[int, Any]]:
-        request = self._before_record_request(request)
-        index: dict[Any, list[int]] | None = self.__dict__.get("_key_index")
-        if index is None or self.__dict__.get("_key_count") != len(self.data):
-            index = {}
-            for i, (recorded, _) in enumerate(self.data):
-                index.setdefault(matcher.request_key(recorded), []).append(i)
-            self.__dict__.update(_key_index=index, _key_count=len(self.data))
-        for i in index.get(matcher.request_key(request), ()):
-            yield i, self.data[i][1]
-
-
-def open_cassette(config: vcr.VCR, path: Path, cls: type[Cassette] = Cassette) -> Cassette:
+def open_cassette(config: vcr.VCR, path: Path) -> Cassette:
     """`Cassette.load` with the VCR's merged config: what `use_cassette` does, without patching."""
     merged = config.get_merged_config(path=str(path), record_mode="none")
-    return cls.load(**{k: v for k, v in merged.items() if k in _CASSETTE_ARGS})
+    return Cassette.load(**{k: v for k, v in merged.items() if k in _CASSETTE_ARGS})
 
 
 def lookup(cassette: Cassette, request: Request) -> bool:
@@ -160,11 +139,13 @@ class MatchResults:
         return median(s for p in self.passes[OURS] for s in p.miss_report_s) * 1e3
 
 
-def _vcr_pass(kind: str, config: vcr.VCR, path: Path, stream: Sequence[Request]) -> LookupPass:
+def _vcr_pass(kind: str, config: vcr.VCR, path: Path, stream: Sequence[Request], scope: Scope) -> LookupPass:
     matcher._cache.clear()  # live bodies are new to the matcher, as in a fresh test
     start = time.perf_counter()
-    cassette = open_cassette(config, path, IndexedCassette if kind == INDEXED else Cassette)
+    cassette = open_cassette(config, path)
     load_s = time.perf_counter() - start
+    if kind == OURS:
+        key_lookup.install(cassette, scope)  # what the plugin does before the test body runs
     seconds: list[float] = []
     verdicts: list[bool] = []
     for request in stream:
@@ -176,9 +157,9 @@ def _vcr_pass(kind: str, config: vcr.VCR, path: Path, stream: Sequence[Request])
         start = time.perf_counter()
         error = CannotOverwriteExistingCassetteException(cassette=cassette, failed_request=request)
         done.miss_error_s.append(time.perf_counter() - start)
-        if kind != VCRPY:
+        if kind in OURS_KINDS:
             start = time.perf_counter()
-            miss_from_vcr(error)
+            miss_from_vcr(error, scope)
             done.miss_report_s.append(time.perf_counter() - start)
     return done
 
@@ -204,7 +185,7 @@ def run(workdir: Path, *, interactions: int = 1000, lookups: int = 100, repeats:
         VCRPY: save_vcrpy(workdir / "vcrpy" / "matching.yaml", recorded),
         CASSETTER: workdir / "cassetter" / "matching.yaml",
     }
-    paths[PROPOSED] = paths[INDEXED] = paths[OURS]
+    paths[SCAN] = paths[OURS]
     paths[CASSETTER].parent.mkdir(parents=True, exist_ok=True)
     stream_bodies, expected, near = _lookup_stream(traffic, bodies, lookups)
     stream = [live_request(body) for body in stream_bodies]
@@ -213,7 +194,8 @@ def run(workdir: Path, *, interactions: int = 1000, lookups: int = 100, repeats:
         for b in stream_bodies
     ]
     canonicalize(json.loads(bodies[0]))  # one-off: loading the API description for the defaults
-    configs = {kind: _vcr_for(kind) for kind in VCR_KINDS}
+    scope = scope_for_bench()
+    configs = {kind: _vcr_for(kind, scope) for kind in VCR_KINDS}
     with cassetter_child() as child:
         log(f"  P1: recording {interactions:,} interactions with cassetter")
         prepared = child.call(
@@ -239,7 +221,7 @@ def run(workdir: Path, *, interactions: int = 1000, lookups: int = 100, repeats:
                 log(f"  P1: {kind}, pass {rep + 1}/{repeats}")
                 done = _cassetter_pass(child, paths[CASSETTER], peer_lookups) if kind == CASSETTER else None
                 if done is None:
-                    done = _vcr_pass(kind, configs[kind], paths[kind], stream)
+                    done = _vcr_pass(kind, configs[kind], paths[kind], stream, scope)
                 if done.verdicts != expected:
                     wrong = sum(a != b for a, b in zip(done.verdicts, expected, strict=True))
                     raise AssertionError(f"P1 {kind}: {wrong} of {lookups} lookups gave the wrong hit/miss verdict")
@@ -281,20 +263,26 @@ def to_markdown(m: MatchResults) -> str:
         f"examples in all five wire forms, inline ones with the docs' bundle; mean {m.mean_body_bytes:,.0f} bytes). "
         f"The same {m.lookups} live requests are looked up in every pass: {m.hits} hits spread evenly over the "
         f"cassette, {m.near_misses} near misses (a recorded call plus one skill) and "
-        f"{m.lookups - m.hits - m.near_misses} new calls, shuffled. *ours* = `configure_vcr` as shipped "
-        f"(`match_on` = {', '.join(f'`{n}`' for n in matcher.MATCH_ON)}: the canonical request key, which also "
-        "folds wire forms, defaults and bundle bytes) through vcrpy's stub path (`can_play_response_for`, then "
-        "`play_response`); *vcrpy body* = vcrpy's default `match_on` + `body` on the same path; *cassetter "
+        f"{m.lookups - m.hits - m.near_misses} new calls, shuffled. *ours* = what a test under the plugin gets: "
+        f"`configure_vcr(vcr, scope)` with a `Scope` whose base URL ({BASE_URL}) covers the recorded URIs, on "
+        "vcrpy's default `match_on` (each matcher wrapped: two VLM Run requests compare their canonical request "
+        "key, method, path, sorted query and canonical body, which also folds wire forms, defaults and bundle "
+        "bytes), the cassette written by `save_interactions` (format 2) and loaded through the `ScopedPersister`, "
+        "then `lookup.install(cassette, scope)`, as the plugin does before each test body (VLM Run requests are "
+        "found through a dict of request keys instead of vcrpy's scan); all through vcrpy's stub path "
+        "(`can_play_response_for`, then `play_response`). *ours without the key index* is the same without "
+        "`lookup.install` (vcrpy's scan over the wrapped matchers: `configure_vcr` used outside the plugin), "
+        "for information. *vcrpy body* = vcrpy's default `match_on` + `body` on the same path; *cassetter "
         "json_body* = `Cassette(path, record_mode=NONE, match_config=MatchConfig(match_on=['method', 'uri', "
         "'json_body'])).match(...)`, what its httpx interceptor calls per request, on a cassette cassetter "
         "recorded itself (`Cassette.record` + `save`) from the same interactions. cassetter has no canonical "
         "matcher (no custom matchers at all): `json_body` is parsed-JSON equality, the closest honest equivalent. "
         "It gives the same verdicts here because every hit is byte-identical to its recording; a call sent in "
         "another wire form (e.g. `skill_version` omitted instead of `latest`) would hit ours and miss both "
-        "peers. The two *proposed* rows are changes to harness measured from the benchmark (see below), "
-        "not what ships. Every pass gave the expected verdict on every lookup (asserted). "
+        "peers. Every pass gave the expected verdict on every lookup (asserted). "
         f"{m.repeats} interleaved passes per matcher, each loading the cassette afresh (ours also clears its "
-        "body cache, so its first lookup computes the recorded requests' keys); medians, spread in brackets.",
+        "body cache, so its first lookup computes the recorded requests' keys and builds the index); medians, "
+        "spread in brackets.",
         "",
         "| matcher | ms / lookup, median (min–max of passes) | ms / hit | ms / miss | first lookup ms "
         "| cassette load s | miss error ms | file MB | time / ours |",
@@ -318,7 +306,7 @@ def to_markdown(m: MatchResults) -> str:
         f"**Goal: ≥ {GOAL:.0f}x faster than vcrpy body and ahead of cassetter: {verdict(met)}.** Ours is "
         f"{vs_vcrpy:.0f}x faster than vcrpy body (means; per-lookup medians "
         f"{m.ms_where(VCRPY, True) / m.ms_where(OURS, True):.0f}x "
-        f"on hits) and takes {vs_cassetter:.1f}x cassetter's time per lookup "
+        f"on hits) and takes {vs_cassetter:.2f}x cassetter's time per lookup "
         f"({ours * 1e3:.0f} µs against {m.ms(CASSETTER) * 1e3:.0f} µs).",
         "",
         *_limits(m),
@@ -327,28 +315,32 @@ def to_markdown(m: MatchResults) -> str:
 
 
 def _limits(m: MatchResults) -> list[str]:
-    ours = m.ms(OURS)
+    ours, scan = m.ms(OURS), m.ms(SCAN)
+    steady = m.ms_where(OURS, True)
+    first_share = m.first_ms(OURS) / m.lookups / ours
     return [
-        f"**What limits it.** Ours compares precomputed canonical keys (`vlmrun_request`: two attribute reads and "
-        f"a tuple comparison), so what remains, {ours * 1e3 / m.interactions:.1f} µs per recorded request, is "
-        "vcrpy's machinery around that one call (cProfile of the lookup stream): `can_play_response_for` and "
-        "`play_response` each scan every recorded request through `requests_match`, which wraps the matcher "
-        "in `_evaluate_matcher`'s try/except (our matcher raises an AssertionError per non-matching candidate, "
-        "which vcrpy catches and `str()`s) and formats its `log.debug` f-string eagerly (two `Request.__str__`) "
-        "for every non-match; about a quarter is our matcher and `request_key` themselves. vcrpy body pays two "
-        "`json.loads` of ~2 KB per candidate on top. cassetter scans in Rust, but its `json_body` comparison "
-        "still costs several µs per candidate (`take_match` alone, timed while writing this: ~4 ms for a "
-        "miss over 1,000 interactions against ~5 µs with `method`+`uri`), so it is no faster than ours here, "
-        "far from the sub-µs matching its docs publish for URI matching. Two changes in harness measured "
-        f"here: returning a bool from `vlmrun_request` ({m.ms(PROPOSED) / ours:.2f}x our time, "
-        f"{m.ms(VCRPY) / m.ms(PROPOSED):.0f}x vcrpy) and answering vcrpy's `Cassette._responses` from a dict "
-        f"of request keys instead of its scan ({m.ms(INDEXED) * 1e3:.0f} µs a lookup, "
-        f"{m.ms(VCRPY) / m.ms(INDEXED):.0f}x vcrpy, {m.ms(CASSETTER) / m.ms(INDEXED):.0f}x faster than "
-        "cassetter; its mean still carries the first lookup's key computation).",
+        f"**What limits it.** Ours no longer scans: the key index answers vcrpy's `Cassette._responses` with a "
+        f"dict access, so a hit takes {steady * 1e3:.0f} µs (median) whatever the cassette's size. "
+        f"{first_share:.0%} of the mean per lookup ({ours * 1e3:.0f} µs) is the first lookup's one-off "
+        f"{m.first_ms(OURS):.0f} ms spread over the pass: it computes the canonical key of every recorded "
+        "request (`json.loads`, `canonicalize`, sha256) to build the index, once per cassette load. What a "
+        "lookup costs after that (cProfile of the lookup stream) is vcrpy's `before_record_request` chain, "
+        "which runs three times per lookup (`can_play_response_for`, then `_responses` from `__contains__` and "
+        "from `play_response`): a `copy.deepcopy` of the request and our scrubbing of the copy "
+        "(`scrub_vcr_request` parses the JSON body to scrub secrets), most of the time; `request_key` of the "
+        "live request and `Scope.owns` are the rest. Without the index (*configure_vcr alone*) vcrpy's scan "
+        "runs its six default matchers, each wrapped (`Scope.owns` of both requests, then a key comparison "
+        "raising an AssertionError that vcrpy catches and "
+        f"`str()`s), on every recorded request: {scan:.1f} ms a lookup, {scan / ours:.0f}x ours and still "
+        f"{m.ms(VCRPY) / scan:.0f}x faster than vcrpy body, which pays two `json.loads` of ~2 KB per candidate. "
+        "cassetter scans in Rust, but its `json_body` comparison still costs several µs per candidate "
+        "(`take_match` alone, timed while writing the first version of this benchmark: ~4 ms for a miss over "
+        "1,000 interactions against ~5 µs with `method`+`uri`).",
         "",
-        f"The first lookup ({m.first_ms(OURS):.0f} ms) computes the canonical key of every recorded request "
-        "(`json.loads`, `canonicalize`, sha256): once per cassette load. Loading: our structured YAML has one "
-        "YAML node per JSON field and PyYAML's constructor runs in Python even with libyaml, so "
-        f"`Cassette.load` takes {m.load_s(OURS):.2f} s against {m.load_s(VCRPY):.2f} s for vcrpy's one-string "
-        f"bodies and {m.load_s(CASSETTER):.3f} s for cassetter's Rust YAML parser on its equally structured file.",
+        "Loading: format 2 stores each JSON body as one indented YAML block scalar (format 1 had one YAML node "
+        "per JSON field), and the `ScopedPersister` restores the exact bytes sent (`json.loads` and compact "
+        "`json.dumps` of each body, bundle references resolved). PyYAML's constructor still runs in Python "
+        "even with libyaml and dominates the load (cProfile), so `Cassette.load` takes "
+        f"{m.load_s(OURS):.2f} s against {m.load_s(VCRPY):.2f} s for vcrpy's one-string bodies and "
+        f"{m.load_s(CASSETTER):.3f} s for cassetter's Rust YAML parser on its structured file.",
     ]

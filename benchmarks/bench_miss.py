@@ -36,10 +36,12 @@ from benchmarks.common import (
     version,
 )
 from harness.examples import MODEL, dict_form, seed_examples
+from harness.recording.cassette_io import save_interactions
 from harness.recording.configure import configure_vcr
 from harness.recording.interaction import Interaction, RecordedRequest, RecordedResponse
+from harness.recording.lookup import install
 from harness.recording.miss import find_vcr_miss, miss_from_vcr
-from harness.recording.persister import save_interactions
+from harness.recording.scope import Scope
 
 GOAL_S = 1.0
 
@@ -87,8 +89,9 @@ def miss_child(*, contrast: bool, warm: int = 5) -> dict[str, Any]:
     """Time misses in this interpreter (whatever openai it has); JSON-able results."""
     from harness.clients import make_openai_client, make_vlmrun_client
 
+    scope = Scope.build(base_urls=[BASE_URL])  # what the plugin builds from --vlmrun-base-url
     config = vcr.VCR()
-    configure_vcr(config)
+    configure_vcr(config, scope)
     rows: list[dict[str, Any]] = []
     report_s: list[float] = []
     with tempfile.TemporaryDirectory(prefix="bench-miss-") as tmp:
@@ -109,7 +112,8 @@ def miss_child(*, contrast: bool, warm: int = 5) -> dict[str, Any]:
                 ("vlmrun VLMRun, default retries", lambda: VLMRun(api_key=MISS_KEY, base_url=BASE_URL), True, True)
             )
         for label, make, is_vlmrun, once in clients:
-            with config.use_cassette(str(path), record_mode="none"):
+            with config.use_cassette(str(path), record_mode="none") as cassette:
+                install(cassette, scope)  # as the plugin does before each test body
                 client = make()  # vlmrun's constructor replays /health
                 call = functools.partial(_miss_call, client, vlmrun=is_vlmrun)
                 cold, error = _time_miss(call)
@@ -118,7 +122,7 @@ def miss_child(*, contrast: bool, warm: int = 5) -> dict[str, Any]:
                     elapsed, error = _time_miss(call)
                     warm_s.append(elapsed)
                 start = time.perf_counter()
-                miss_from_vcr(find_vcr_miss(error))
+                miss_from_vcr(find_vcr_miss(error), scope)
                 report_s.append(time.perf_counter() - start)
             rows.append(
                 {
@@ -186,7 +190,8 @@ def to_markdown(m: MissResults) -> str:
         "the contrast row is vlmrun's own default client.",
         "",
         "A cassette of three recorded interactions (vlmrun's `GET /health` and two completions with skills) "
-        "under `vcr.use_cassette(..., record_mode='none')` with `configure_vcr`; the call asks for a skill "
+        "under `vcr.use_cassette(..., record_mode='none')` with `configure_vcr` (a `Scope` covering the base "
+        "URL) and `lookup.install` on the cassette, as the plugin sets them up; the call asks for a skill "
         "version never recorded. Seconds from the call to the exception (checked to be or to wrap vcrpy's "
         "`CannotOverwriteExistingCassetteException`). *first* is the first miss of the client (lazy imports "
         "inside openai included); *warm* is the median of 5 more. openai 1.x runs in an overlay environment: "

@@ -27,8 +27,8 @@ from vcr.serializers import yamlserializer
 
 from harness.examples import MODEL, PINNED_VERSION, WIRE_FORMS, seed_examples
 from harness.recording.cassette_file import compact_json
+from harness.recording.cassette_io import to_vcr
 from harness.recording.interaction import Interaction, RecordedRequest, RecordedResponse
-from harness.recording.persister import to_vcr
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20260224
