@@ -72,11 +72,13 @@ def is_junk(rel_path: str) -> bool:
     return any(fnmatch.fnmatchcase(parts[-1], pattern) for pattern in JUNK_FILES)
 
 
-def collect_directory(path: str | os.PathLike[str]) -> dict[str, bytes]:
+def collect_directory(path: str | os.PathLike[str], *, include_hidden: bool = False) -> dict[str, bytes]:
     """Read a skill folder into ``{posix_path: bytes}``, refusing symlinks and specials.
 
     Symlinks are refused rather than followed: following them makes the bundle depend on
     what lies outside the folder, and on the checkout (git may store them as text files).
+    Hidden files and folders (`.env`, `.venv`, `.secrets/`) stay out unless `include_hidden`:
+    a bundle is sent to the API and recorded, and a dotfile is where keys live.
     """
     root = os.fspath(path)
     if not os.path.isdir(root):
@@ -88,7 +90,7 @@ def collect_directory(path: str | os.PathLike[str]) -> dict[str, bytes]:
             entries = sorted(it, key=lambda e: e.name)
         for entry in entries:
             rel = prefix + entry.name
-            if is_junk(rel):
+            if is_junk(rel) or (entry.name.startswith(".") and not include_hidden):
                 continue
             if entry.is_symlink():
                 raise BundleError(
@@ -118,9 +120,11 @@ def collect_directory(path: str | os.PathLike[str]) -> dict[str, bytes]:
     return out
 
 
-def build_bundle_from_directory(path: str | os.PathLike[str], *, compression: Compression = "stored") -> bytes:
-    """Zip a skill folder; identical files give identical bytes on any machine."""
-    return build_bundle(collect_directory(path), compression=compression)
+def build_bundle_from_directory(
+    path: str | os.PathLike[str], *, compression: Compression = "stored", include_hidden: bool = False
+) -> bytes:
+    """Zip a skill folder; identical files give identical bytes on any machine; dotfiles left out."""
+    return build_bundle(collect_directory(path, include_hidden=include_hidden), compression=compression)
 
 
 def encode_bundle(zip_bytes: bytes) -> str:

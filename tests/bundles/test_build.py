@@ -186,3 +186,15 @@ def test_encode_is_standard_padded_one_line(tmp_path: Path) -> None:
     assert len(text) % 4 == 0
     assert base64.b64decode(text, validate=True) == build_bundle_from_directory(tmp_path / "s")
     assert encode_bundle(b"\xfb\xff") == "+/8="
+
+
+def test_hidden_files_stay_out_of_bundles_unless_asked(tmp_path: Path) -> None:
+    skill = tmp_path / "skill"
+    (skill / ".secrets").mkdir(parents=True)
+    (skill / "SKILL.md").write_text("---\nname: s\ndescription: d\n---\n")
+    (skill / ".env").write_text("VLMRUN_API_KEY=sk-live-in-a-dotfile\n")
+    (skill / ".secrets" / "token").write_text("t0k3n\n")
+    default = build_bundle_from_directory(skill)
+    assert zipfile.ZipFile(io.BytesIO(default)).namelist() == ["SKILL.md"]
+    asked = build_bundle_from_directory(skill, include_hidden=True)
+    assert zipfile.ZipFile(io.BytesIO(asked)).namelist() == [".env", ".secrets/token", "SKILL.md"]
