@@ -6,6 +6,7 @@ an error exits 2, a failure exits 1.
 
     HarnessError
      ├── UsageError            bad flags, missing files, unreachable server
+     │    └── TargetError      the server under test is unreachable, refuses the key, or is not at that URL
      ├── DescriptionError      the API description itself is invalid
      ├── BundleError           an inline skill bundle cannot be decoded or is unsafe
      └── CassetteError         a cassette or its blob store cannot be read or written
@@ -24,6 +25,13 @@ class HarnessError(Exception):
 
 class UsageError(HarnessError):
     """A command-line or configuration mistake."""
+
+
+class TargetError(UsageError):
+    """The server under test cannot be tested: unreachable, the key refused, or not at the given URL.
+
+    The message is one line: the cause, then the fix.
+    """
 
 
 class DescriptionError(HarnessError):
@@ -60,8 +68,8 @@ class ConformanceFailure(ContractFailure):
     """
 
     def __init__(self, message: str, *, location: str = "") -> None:
-        self.location = location
-        super().__init__(f"{location}: {message}" if location else message)
+        self.location = location  # the message names it already, with the file and interaction
+        super().__init__(message)
 
 
 class ConformanceWarning(UserWarning):

@@ -12,7 +12,7 @@ from pathlib import Path
 from harness.compat import Change, Document, Level, exercised_by, snapshot_documents
 from harness.compat.command import compare
 from harness.errors import CassetteError
-from harness.gate.model import Case, Status, Step
+from harness.gate.model import Case, Status, Step, count
 from harness.matrix.run import probe_installed
 from harness.recording.cassette_io import read_cassette
 from harness.recording.verify import find_cassettes
@@ -24,7 +24,8 @@ def client_stack_step() -> Step:
     [stack] = result.stacks
     versions = ", ".join(f"{k} {v}" for k, v in stack.versions.items() if v)
     counts = result.counts(stack.name)
-    step.summary = f"{versions}: {counts.get('ok', 0)} call(s) work"
+    works = counts.get("ok", 0)
+    step.summary = f"{versions}: {count(works, 'call')} {'works' if works == 1 else 'work'}"
     for cell in result.cells:
         name = f"{cell.example} via {cell.path}"
         if cell.verdict == "FAIL":
@@ -38,7 +39,8 @@ def client_stack_step() -> Step:
         failed = [c for c in step.cases if c.status == "failed"]
         step.details = [f"{c.name}: {c.message}" for c in failed] + step.details
         step.fail(
-            f"{len(failed)} call(s) from the installed SDKs no longer work ({versions})",
+            f"{count(len(failed), 'call')} from the installed SDKs no longer "
+            f"{'works' if len(failed) == 1 else 'work'} ({versions})",
             "see which calls with `harness matrix` (all stacks) and compare the sent bodies",
             "send skills as dicts (`harness.skill_dicts.to_wire_dicts`) until the SDK is fixed",
         )
@@ -101,7 +103,7 @@ def diff_step(
     if failing:
         touched = sorted({label.split("#")[0].split(" (")[0] for labels in exposure.values() for label in labels})
         step.fail(
-            f"{len(failing)} breaking change(s) against {report.base}",
+            f"{count(len(failing), 'breaking change')} against {report.base}",
             "fix the description, or accept each break in a waiver file with a reason (`--waivers`)",
             *(f"re-record or review {t}" for t in touched[:10]),
         )

@@ -61,3 +61,8 @@ class GateResult:
     @property
     def verdict(self) -> str:
         return {EXIT_OK: "passed", EXIT_FAILED: "failed", EXIT_ERROR: "error"}[self.exit_code]
+
+
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """`1 operation`, `2 operations`, `0 operations`."""
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"

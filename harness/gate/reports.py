@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.files import write_atomic
-from harness.gate.model import Case, GateResult, Step
+from harness.gate.model import Case, GateResult, Step, count
 
 REPORT_FORMAT = 1
 ICON = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "➖"}
@@ -54,24 +54,29 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+MARKDOWN_LINES = 400
+"""Detail lines per failing step in summary.md (GitHub caps a job summary at 1 MiB); junit.xml has every case."""
+
+
 def markdown(result: GateResult) -> str:
-    lines = [
-        f"## {ICON[result.verdict]} harness check: {result.verdict}",
-        "",
-        f"Target: `{result.target}`" if result.target else "",
-        "",
-        "| step | result | summary |",
-        "|---|---|---|",
-    ]
+    lines = [f"## {ICON[result.verdict]} harness check: {result.verdict}", ""]
+    if result.target:
+        lines += [f"Target: `{result.target}`", ""]
+    lines += ["| step | result | summary |", "|---|---|---|"]
     lines += [f"| {s.name} | {ICON[s.status]} {s.status} | {_cell(s.summary)} |" for s in result.steps]
     for step in result.steps:
-        if step.status not in ("failed", "error"):
-            continue
-        lines += ["", f"### {step.name}: {step.status}", ""]
+        if step.status not in ("failed", "error") or not (step.details or step.next_steps):
+            continue  # the table's row says all there is
+        lines += ["", f"### {step.name}: {step.status}"]
         if step.details:
-            lines += ["```", *step.details[:40], "```", ""]
-        lines += ["What to do next:", *(f"- {n}" for n in step.next_steps)]
-    return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
+            shown = step.details[:MARKDOWN_LINES]
+            lines += ["", "```", *shown]
+            if len(step.details) > len(shown):
+                lines.append(f"… {count(len(step.details) - len(shown), 'more line')}: see junit.xml")
+            lines.append("```")
+        if step.next_steps:
+            lines += ["", "What to do next:", *(f"- {n}" for n in step.next_steps)]
+    return "\n".join(lines) + "\n"
 
 
 def as_json(result: GateResult) -> dict[str, Any]:

@@ -1,18 +1,21 @@
-"""`harness check`: the CI gate, one step after another, each reported the same way.
+"""`harness check`: the CI gate, its steps run together, each reported the same way.
 
-Order: the description must be valid before anything is tested against it; the property
+Order: the description must be valid before any result is reported against it; the property
 tests need a server (the embedded reference server unless `--base-url`); cassettes,
-snapshots, the installed client stack and the optional description diff need none. A step
-that errors stops nothing after it except what depends on it, so one run shows everything.
+snapshots, the installed client stack and the optional description diff need none. A server
+given with `--base-url` must answer the preflight (`target`) before it gets a single case: a
+wrong URL or key stops the gate with exit 2 and one line saying what to fix. A step that
+errors stops nothing after it except what depends on it, so one run shows everything.
 """
 
 from __future__ import annotations
 
 import contextlib
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,15 +25,18 @@ from rich.table import Table
 
 from harness.contract import Contract, load_contract
 from harness.errors import HarnessError
-from harness.gate.compat_steps import client_stack_step, diff_step
-from harness.gate.model import GateResult, Step
+from harness.gate.model import GateResult, Step, count
 from harness.gate.reports import write_reports
 from harness.gate.snapshot_status import run_snapshot_tests
 from harness.gate.steps import cassettes_step, description_step, properties_step
+from harness.gate.target import normalize_base_url, preflight
 from harness.properties.runner import RunOptions
-from harness.recording.verify import discover_cassette_dirs
 
 STYLE = {"passed": "green", "failed": "red", "error": "yellow", "skipped": "dim"}
+SHOWN_LINES = 80
+"""Detail lines per failing step in the terminal; summary.md and junit.xml hold them all."""
+HEAD_START_LIMIT = 60.0
+"""Seconds the other steps wait at most for the property step to spawn schemathesis."""
 
 
 @dataclass
@@ -38,7 +44,10 @@ class GateOptions:
     description: Path
     root: Path = field(default_factory=Path.cwd)
     base_url: str | None = None
+    """The API's root, with or without `/v1` (normalised by `normalize_base_url`)."""
     api_key: str | None = None
+    key_from_env: bool = False
+    """The key came from $VLMRUN_API_KEY, not --api-key (messages name where to fix it)."""
     max_examples: int = 25
     phases: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
     seed: int | None = None
@@ -55,7 +64,7 @@ class GateOptions:
 def _server(opts: GateOptions, contract: Contract) -> Iterator[tuple[str, str]]:
     if opts.base_url:
         assert opts.api_key is not None
-        yield opts.base_url.rstrip("/"), opts.api_key
+        yield normalize_base_url(opts.base_url), opts.api_key
         return
     from harness.reference.app import ServerConfig, create_app
     from harness.reference.server import serve_in_thread
@@ -66,20 +75,27 @@ def _server(opts: GateOptions, contract: Contract) -> Iterator[tuple[str, str]]:
 
 
 class Gate:
-    def __init__(self, opts: GateOptions, console: Console) -> None:
-        self.opts, self.console = opts, console
-        self.result = GateResult(target=opts.base_url or "embedded reference server")
+    def __init__(self, opts: GateOptions, console: Console, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.opts, self.console, self.clock = opts, console, clock
+        self.base_url = normalize_base_url(opts.base_url) if opts.base_url else None
+        self.result = GateResult(target=self.base_url or "embedded reference server")
+        self._paths: list[Path] | None = None
+        self._paths_lock = threading.Lock()
+        self._started = threading.Event()
+        self._lock = threading.Lock()
+        self._stop: Callable[[], None] | None = None
+        self._cancelled = False
 
     def _step(self, name: str, work: Callable[[], Step]) -> Step:
         """Run one step (or skip it); a HarnessError becomes that step's error, not the gate's end."""
         if name in self.opts.skip:
             return Step(name, "skipped", "skipped (--skip)")
-        start = time.perf_counter()
+        start = self.clock()
         try:
             step = work()
         except HarnessError as exc:
             step = Step(name).error(str(exc))
-        step.seconds = time.perf_counter() - start
+        step.seconds = self.clock() - start
         return step
 
     def _report(self, step: Step) -> None:
@@ -96,6 +112,13 @@ class Gate:
         self._report(step)
         return step
 
+    def _preflight(self) -> Step:
+        """Can the server be tested at all? Asked before any case is generated (see `target`)."""
+        assert self.base_url is not None
+        assert self.opts.api_key is not None
+        preflight(self.base_url, self.opts.api_key, key_from_env=self.opts.key_from_env)
+        return Step("properties")
+
     def run(self) -> GateResult:
         opts = self.opts
         try:
@@ -104,30 +127,111 @@ class Gate:
             failure = Step("description").error(str(exc), f"fix {opts.description}")
             self._timed("description", lambda: failure)
             return self.result
-        if self._timed("description", lambda: description_step(contract, opts.description)).status != "passed":
-            return self.result
-        paths = opts.cassettes if opts.cassettes is not None else discover_cassette_dirs(opts.root)
+        work = self._work(contract)
+        running = [name for name in work if name not in opts.skip]
+        # Against the embedded server, which nothing else sees, the property step (the gate's
+        # longest) starts while the description is checked, and is stopped if the check fails.
+        # A server of yours gets no case before the description is valid and the server
+        # answered the preflight.
+        early = "properties" in running and not self.base_url
+        with ThreadPoolExecutor(max_workers=len(work)) as pool:
+            futures: dict[Future[Step], str] = {}
+            if early:
+                futures[pool.submit(self._after_start, "properties", work["properties"])] = "properties"
+            if not self._ready(contract, early):
+                self._stop_properties()
+                return self.result
+            # The other steps are independent and mostly wait on subprocesses (pytest, the
+            # stack probe): run together, the gate takes about as long as its property step.
+            # Lines print as steps finish, the live line names the steps still running, and
+            # the report keeps this order.
+            done: dict[str, Step] = {}
+            for name in [name for name in work if name in opts.skip]:
+                done[name] = self._step(name, work[name])
+                self._report(done[name])
+            if "properties" not in running:
+                self._started.set()
+            for name in running:
+                if name not in futures.values():
+                    futures[pool.submit(self._after_start, name, work[name])] = name
+            with self.console.status(_running(running)) as status:
+                for future in as_completed(futures):
+                    name = futures[future]
+                    done[name] = step = future.result()
+                    running.remove(name)
+                    status.update(_running(running))
+                    self._report(step)
+        self.result.steps += [done[name] for name in work]
+        return self.result
+
+    def _work(self, contract: Contract) -> dict[str, Callable[[], Step]]:
+        opts = self.opts
         work: dict[str, Callable[[], Step]] = {
             "properties": lambda: self._properties(contract),
-            "cassettes": lambda: cassettes_step(paths, contract)[0],
+            "cassettes": lambda: cassettes_step(self._cassette_paths(), contract)[0],
             "snapshots": lambda: run_snapshot_tests(opts.root),
             "client-stack": client_stack_step,
         }
         if opts.against:
-            against = opts.against
-            work["diff"] = lambda: diff_step(against, opts.description, paths, opts.root, opts.waivers, opts.fail_on)
-        # The steps after the description are independent and mostly wait on subprocesses
-        # (schemathesis, pytest, the stack probe): run together, the gate takes about as long
-        # as its property step instead of the sum. Lines print as steps finish; the report
-        # keeps this order.
-        with ThreadPoolExecutor(max_workers=len(work)) as pool, self.console.status(", ".join(work) + "…"):
-            futures = {pool.submit(self._step, name, fn): name for name, fn in work.items()}
-            done = {}
-            for future in as_completed(futures):
-                done[futures[future]] = step = future.result()
-                self._report(step)
-        self.result.steps += [done[name] for name in work]
-        return self.result
+            against, root = opts.against, opts.root
+            work["diff"] = lambda: diff_step(
+                against, opts.description, self._cassette_paths(), root, opts.waivers, opts.fail_on
+            )
+        return work
+
+    def _ready(self, contract: Contract, early: bool) -> bool:
+        """The description is valid, and a server of yours is reachable and takes the key."""
+        opts = self.opts
+        if early:  # the property step spawns schemathesis first; the check runs beside its start-up
+            with self.console.status("properties: starting…"):
+                self._started.wait(HEAD_START_LIMIT)
+        if self._timed("description", lambda: description_step(contract, opts.description)).status != "passed":
+            return False
+        if self.base_url and "properties" not in opts.skip:
+            # A server that cannot be reached or refuses the key stops the gate here, before any
+            # case: the invocation is wrong, and nothing the other steps find changes that.
+            with self.console.status("properties: reaching the server…"):
+                checked = self._step("properties", self._preflight)
+            if checked.status == "error":
+                self.result.steps.append(checked)
+                self._report(checked)
+                return False
+        return True
+
+    def _spawned(self, stop: Callable[[], None]) -> None:
+        """The runner spawned schemathesis (`stop` kills it): the other steps may start."""
+        with self._lock:
+            self._stop, cancelled = stop, self._cancelled
+        if cancelled:
+            stop()
+        self._started.set()
+
+    def _stop_properties(self) -> None:
+        with self._lock:
+            self._cancelled, stop = True, self._stop
+        if stop is not None:
+            stop()
+
+    def _after_start(self, name: str, work: Callable[[], Step]) -> Step:
+        """The property step first: the others start once schemathesis is spawned (or the step
+        is over), so their imports and subprocesses do not delay the gate's longest step."""
+        if name == "properties":
+            try:
+                return self._step(name, work)
+            finally:
+                self._started.set()
+        self._started.wait(HEAD_START_LIMIT)
+        return self._step(name, work)
+
+    def _cassette_paths(self) -> list[Path]:
+        """The cassette folders, found once, by whichever step asks first (in its own thread)."""
+        with self._paths_lock:
+            if self._paths is None:
+                from harness.recording.verify import discover_cassette_dirs
+
+                found = self.opts.cassettes
+                self._paths = found if found is not None else discover_cassette_dirs(self.opts.root)
+            return self._paths
 
     def _properties(self, contract: Contract) -> Step:
         opts = self.opts
@@ -142,7 +246,34 @@ class Gate:
                 workers=opts.workers,
                 phases=opts.phases,
             )
-            return properties_step(run_opts)[0]
+            embedded = not opts.base_url
+            step, _ = properties_step(
+                run_opts, embedded=embedded, key_from_env=opts.key_from_env, started=self._spawned
+            )
+            return step
+
+
+# The steps that need the matrix, the diff engine or the cassette reader import them when they
+# start, in their own thread: the property step, the gate's longest, starts without waiting
+# for those imports (about 0.5 s; benchmark P5).
+
+
+def client_stack_step() -> Step:
+    from harness.gate.compat_steps import client_stack_step as probe
+
+    return probe()
+
+
+def diff_step(
+    against: str, description: Path, cassettes: list[Path], root: Path, waivers: Path | None, fail_on: str
+) -> Step:
+    from harness.gate.compat_steps import diff_step as compare
+
+    return compare(against, description, cassettes, root, waivers, fail_on)
+
+
+def _running(names: list[str]) -> str:
+    return f"running {', '.join(names)}…" if names else "finishing…"
 
 
 def summary_table(result: GateResult) -> Table:
@@ -154,16 +285,21 @@ def summary_table(result: GateResult) -> Table:
     return table
 
 
-def run_gate(opts: GateOptions, console: Console) -> GateResult:
-    result = Gate(opts, console).run()
+def run_gate(opts: GateOptions, console: Console, *, clock: Callable[[], float] = time.perf_counter) -> GateResult:
+    result = Gate(opts, console, clock).run()
     console.print(summary_table(result))
     for step in result.steps:
-        if step.status in ("failed", "error"):
-            console.print(f"[{STYLE[step.status]}]{step.name}[/]:", highlight=False)
-            for line in step.details[:20]:
-                console.print(f"  {line}", highlight=False, markup=False)
-            for hint in step.next_steps:
-                console.print(f"  → {hint}", highlight=False, markup=False)
+        if step.status not in ("failed", "error") or not (step.details or step.next_steps):
+            continue
+        console.print(f"[{STYLE[step.status]}]{step.name}[/]:", highlight=False)
+        shown = step.details[:SHOWN_LINES]
+        for line in shown:
+            console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+        if len(step.details) > len(shown):
+            more = count(len(step.details) - len(shown), "more line")
+            console.print(f"  … {more} in {opts.report_dir / 'summary.md'}", highlight=False, markup=False)
+        for hint in step.next_steps:
+            console.print(f"  → {hint}", highlight=False, markup=False, soft_wrap=True)
     written = write_reports(result, opts.report_dir)
-    console.print(f"reports: {', '.join(map(str, written))}", highlight=False)
+    console.print(f"reports: {', '.join(map(str, written))}", highlight=False, soft_wrap=True)
     return result

@@ -10,16 +10,19 @@ are reported as stale.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.extras import extra_installed, extra_message
-from harness.gate.model import Case, Step
+from harness.gate.model import Case, Step, count
 
 _SKIP = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".nox"}
 TIMEOUT = 600.0
@@ -52,24 +55,105 @@ def find_owners(root: Path) -> SnapshotOwners:
     return owners
 
 
-def _cases(junit: Path) -> list[Case]:
+_SNAPSHOT_ASSERT = "[+ received] == [- snapshot]"
+_UNUSED_COUNT = re.compile(r"(\d+) snapshots? unused")
+SHOWN_DIFF_LINES = 40
+# Plugins the snapshot tests do not need unless they use them: schemathesis' and hypothesis'
+# pytest plugins import both libraries (about 0.5 s of CPU) in every run. Left out only when
+# no owning module or conftest.py names them; a run that then fails to start runs again with
+# every plugin.
+UNNEEDED_PLUGINS = {"schemathesis": "schemathesis", "hypothesispytest": "hypothesis"}
+
+
+def _node_id(classname: str, name: str, modules: list[str]) -> str:
+    """`tests/test_values.py::TestX::test_value`, what pytest takes to run one test."""
+    for module in modules:
+        dotted = module.removesuffix(".py").replace(os.sep, ".").replace("/", ".")
+        if classname == dotted or classname.startswith(dotted + "."):
+            rest = classname[len(dotted) + 1 :]
+            return "::".join([module, *([rest] if rest else []), name])
+    return f"{classname}::{name}".strip(":")
+
+
+def _cases(junit: Path, modules: list[str]) -> list[Case]:
     try:
         tree = ET.parse(junit)
     except (OSError, ET.ParseError):
         return []
     cases = []
     for case in tree.iter("testcase"):
-        name = f"{case.get('classname', '')}::{case.get('name', '')}".strip(":")
+        name = _node_id(case.get("classname", ""), case.get("name", ""), modules)
         problem = case.find("failure")
         if problem is None:
             problem = case.find("error")
         if problem is not None:
-            cases.append(Case(name, "failed", (problem.get("message") or "")[:2000]))
+            cases.append(Case(name, "failed", (problem.get("message") or problem.text or "failed")[:20000]))
         elif case.find("skipped") is not None:
             cases.append(Case(name, "skipped"))
         else:
             cases.append(Case(name, "passed"))
     return cases
+
+
+def failure_lines(case: Case) -> list[str]:
+    """A failed test: for a snapshot, the diff syrupy printed (`-` stored, `+` received); else its message."""
+    first, _, rest = case.message.partition("\n")
+    if _SNAPSHOT_ASSERT in first:
+        diff = textwrap.dedent(rest).splitlines()
+        lines = [f"{case.name}: the snapshot differs (- stored, + received):"]
+        lines += [f"    {line}" for line in diff[:SHOWN_DIFF_LINES]]
+        if len(diff) > SHOWN_DIFF_LINES:
+            lines.append(f"    … {count(len(diff) - SHOWN_DIFF_LINES, 'more line')}")
+        return lines
+    message = [line for line in case.message.splitlines() if line.strip()] or ["failed"]
+    return [f"{case.name}: {message[0]}", *(f"    {line}" for line in message[1:8])]
+
+
+def needed_libraries(modules: list[Path], root: Path) -> set[str]:
+    """Which of `UNNEEDED_PLUGINS`' libraries the modules or their conftest.py files name."""
+    files = set(modules)
+    for module in modules:
+        for folder in [module.parent, *module.parent.parents]:
+            files.add(folder / "conftest.py")
+            if folder == root:
+                break
+    text = ""
+    for file in files:
+        with contextlib.suppress(OSError):
+            text += file.read_text(encoding="utf-8", errors="replace")
+    return {library for library in UNNEEDED_PLUGINS.values() if library in text}
+
+
+def snapshot_command(python: str, modules: list[str], junit: Path, *, lean: bool, needs: set[str]) -> list[str]:
+    cmd = [python, "-m", "pytest", *modules, "-q", "-p", "no:cacheprovider", f"--junit-xml={junit}"]
+    if lean:
+        cmd += ["--snapshot-details"]  # names each unused snapshot
+        for plugin, library in UNNEEDED_PLUGINS.items():
+            if library not in needs:
+                cmd += ["-p", f"no:{plugin}"]
+    return cmd
+
+
+def _unused(output: str) -> tuple[int, list[str]]:
+    """syrupy's count of unused snapshots, and their names (one `Unused …` line each)."""
+    found = _UNUSED_COUNT.search(output)
+    names = [line.strip().removeprefix("Unused ").strip() for line in output.splitlines() if line.startswith("Unused ")]
+    return (int(found.group(1)) if found else len(names)), names
+
+
+def _run(cmd: list[str], root: Path, env: dict[str, str]) -> tuple[int, str]:
+    proc = subprocess.run(
+        cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=TIMEOUT
+    )
+    return proc.returncode, proc.stdout
+
+
+def _update_hint(failed: bool, unused: bool, update: str) -> list[str]:
+    if failed and unused:
+        return [f"if the changes are intended, update the snapshots (this also removes the unused ones): `{update}`"]
+    if failed:
+        return [f"if the change is intended, update the snapshots: `{update}`"]
+    return [f"remove the unused snapshots: `{update}`"] if unused else []
 
 
 def run_snapshot_tests(root: Path, *, python: str = sys.executable) -> Step:
@@ -81,33 +165,47 @@ def run_snapshot_tests(root: Path, *, python: str = sys.executable) -> Step:
         return step
     if owners.modules and python == sys.executable and not extra_installed("snapshots"):
         return step.error(extra_message("snapshots", "the gate's snapshots step"), "or skip it: --skip snapshots")
-    for stale in owners.stale:
-        step.cases.append(Case(str(stale.relative_to(root)), "failed", "its test module no longer exists"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
-    with tempfile.TemporaryDirectory(prefix="harness-snapshots-") as tmp:
-        junit = Path(tmp) / "junit.xml"
-        cmd = [python, "-m", "pytest", *rel, "-q", "-p", "no:cacheprovider", f"--junit-xml={junit}"]
-        try:
-            proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False)
-        except subprocess.TimeoutExpired:
-            return step.error(f"the snapshot tests did not finish in {TIMEOUT:.0f} s", f"run: {' '.join(cmd[1:])}")
-        step.cases += _cases(junit)
-    output = proc.stdout + proc.stderr
-    unused = [line.strip() for line in output.splitlines() if "unused" in line.lower() and "snapshot" in line.lower()]
-    failed = [c for c in step.cases if c.status == "failed"]
-    step.summary = f"{len(rel)} test module(s), {len(step.cases) - len(failed)} case(s) passed"
-    if proc.returncode not in (0, 1):
+    stale = [str(s.relative_to(root)) for s in owners.stale]
+    step.cases += [Case(name, "failed", "its test module no longer exists") for name in stale]
+    modules = " ".join(rel)
+    run_yourself = f"run them yourself: `pytest {modules}`"
+    output, returncode = "", 0
+    if owners.modules:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+        needs = needed_libraries(owners.modules, root)
+        with tempfile.TemporaryDirectory(prefix="harness-snapshots-") as tmp:
+            junit = Path(tmp) / "junit.xml"
+            for lean in (True, False):
+                cmd = snapshot_command(python, rel, junit, lean=lean, needs=needs)
+                try:
+                    returncode, output = _run(cmd, root, env)
+                except subprocess.TimeoutExpired:
+                    return step.error(f"the snapshot tests did not finish in {TIMEOUT:.0f} s", run_yourself)
+                if returncode != 4:  # 4: pytest's usage error (an option or plugin the project lacks)
+                    break
+            step.cases += _cases(junit, rel)
+    unused, unused_names = _unused(output)
+    tests = [c for c in step.cases if c.name not in stale]
+    failed = [c for c in tests if c.status == "failed"]
+    passed = sum(c.status == "passed" for c in tests)
+    step.summary = f"{count(len(rel), 'test module')}, {count(passed, 'test')} passed"
+    if returncode not in (0, 1):
         step.details = output.splitlines()[-30:]
-        return step.error(
-            f"pytest exited {proc.returncode} running the snapshot tests", f"run it yourself: pytest {' '.join(rel)}"
-        )
-    if failed or unused or proc.returncode == 1:
-        step.details = [f"{c.name}: {c.message.splitlines()[0] if c.message else 'failed'}" for c in failed] + unused
-        modules = " ".join(rel)
+        return step.error(f"pytest exited {returncode} running the snapshot tests", run_yourself)
+    if failed or unused or stale or returncode == 1:
+        for case in failed:
+            step.details += failure_lines(case)
+        step.details += [f"unused snapshot: {name}" for name in unused_names]
+        step.details += [f"stale snapshot: {name} (its test module is gone)" for name in stale]
+        problems = [
+            *([f"{count(len(failed), 'snapshot test')} failed"] if failed else []),
+            *([f"{count(unused, 'snapshot')} unused"] if unused else []),
+            *([f"{count(len(stale), 'stale snapshot')} (test module gone)"] if stale else []),
+        ]
+        update = f"pytest {modules} --snapshot-update"
         return step.fail(
-            f"{len(failed)} snapshot case(s) failed, {len(unused)} unused-snapshot report(s)",
-            f"review the diffs: `pytest {modules}`",
-            f"if the change is intended: `pytest {modules} --snapshot-update`",
-            *([f"remove stale snapshots: {', '.join(str(s) for s in owners.stale)}"] if owners.stale else []),
+            ", ".join(problems) or f"pytest exited {returncode} running the snapshot tests",
+            *_update_hint(bool(failed), bool(unused), update),
+            *([f"delete the stale snapshots: {', '.join(stale)}"] if stale else []),
         )
     return step

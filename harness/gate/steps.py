@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.contract import Contract
 from harness.errors import HarnessError
-from harness.gate.model import Case, Step
-from harness.properties.runner import RunOptions, RunResult, run
-from harness.recording.verify import VerifyResult, find_cassettes, format_result, verify
+from harness.gate.model import Case, Step, count
+from harness.gate.property_failures import STATEFUL, Replay, broken_summary, failure_details
+from harness.gate.target import key_fix, key_phrase, unreachable_message
+from harness.properties.runner import RunOptions, RunResult, run, split
+
+if TYPE_CHECKING:
+    from harness.recording.verify import VerifyResult
 
 
 def description_step(contract: Contract, path: Path) -> Step:
@@ -22,34 +28,69 @@ def description_step(contract: Contract, path: Path) -> Step:
     return step
 
 
-def properties_step(opts: RunOptions) -> tuple[Step, RunResult | None]:
+def properties_step(
+    opts: RunOptions,
+    *,
+    embedded: bool = False,
+    key_from_env: bool = False,
+    started: Callable[[Callable[[], None]], None] = lambda stop: None,
+) -> tuple[Step, RunResult | None]:
+    """schemathesis against the server; a run in which no request was answered, or every answer
+    was 401/403, is a set-up error (exit 2), never a pass: 401 is a described response."""
     step = Step("properties")
+    url = opts.base_url
     try:
-        result = run(opts)
+        result = run(opts, started=started)
     except HarnessError as exc:
         return step.error(str(exc), "check that schemathesis is installed and the server is reachable"), None
-    step.summary = f"{opts.base_url}: {result.totals}"
+    if result.unreachable:
+        return step.error(unreachable_message(url, "no request got an answer")), result
+    if result.refused:
+        key = "the gate's own key" if embedded else key_phrase(key_from_env)
+        return step.error(refused_run_message(url, key, key_fix(key_from_env), result)), result
+    step.summary = f"{url}: {result.totals}"
     for op in result.operations:
         messages = [*op.failures, *op.errors]
         step.cases.append(Case(op.name, "passed" if op.ok else "failed", "\n".join(messages)[:4000]))
-        step.details += [f"{op.name}: {m.splitlines()[0][:300]}" for m in messages[:3]]
     if result.failed:
-        step.details.append(f"full schemathesis report: {opts.junit_path}")
+        replay = Replay(opts.base_url, embedded)
+        paths = [str(part.junit_path) for part in split(opts)]
+        report = ", ".join(paths)
+        step.details = failure_details(result, replay, report)
+        step.details.append(f"full schemathesis report{'s' if len(paths) > 1 else ''}: {report}")
         step.fail(
-            f"{sum(not op.ok for op in result.operations)} operation(s) break the description ({result.totals})",
-            f"reproduce with `harness check --seed {opts.seed}`" if opts.seed is not None else "rerun with --seed N",
-            "each failure above shows a curl command; fix the server or the description",
+            f"{broken_summary(result)} ({result.totals})",
+            replay.how,
+            *(
+                [f"run the same cases again: `harness check --seed {result.seed}` with the same options"]
+                if result.seed is not None
+                else []
+            ),
         )
     return step, result
 
 
+def refused_run_message(url: str, key: str, fix: str, result: RunResult) -> str:
+    """One line: which operations refused the key (every answer 401/403), and the fix."""
+    operations = [op.name for op in result.operations if op.name != STATEFUL and not op.skipped]
+    refused = result.refused
+    if set(operations) <= set(refused):
+        return f"the server at {url} answered only 401/403 to {key}, on every operation: {fix}"
+    return (
+        f"the server at {url} answered only 401/403 to {key} on {count(len(refused), 'operation')} "
+        f"({', '.join(refused)}): pass a key that may call them"
+    )
+
+
 def cassettes_step(paths: list[Path], contract: Contract) -> tuple[Step, VerifyResult | None]:
+    from harness.recording.verify import find_cassettes, format_result, verify  # when the step runs (run.py)
+
     step = Step("cassettes")
     if not paths:
         step.status, step.summary = "skipped", "no cassette folders found"
         return step, None
     result = verify(paths, contract)
-    step.summary = f"{result.files} cassette(s), {result.interactions} interaction(s)"
+    step.summary = f"{count(result.files, 'cassette')}, {count(result.interactions, 'interaction')}"
     step.details = format_result(result, unseen_limit=10).splitlines()[1:]
     failed = {r.source: r for r in result.reports}
     for cassette in find_cassettes(paths):
@@ -59,12 +100,13 @@ def cassettes_step(paths: list[Path], contract: Contract) -> tuple[Step, VerifyR
         )
     if result.errors:
         step.error(
-            f"{len(result.errors)} cassette(s) could not be read",
+            f"{count(len(result.errors), 'cassette')} could not be read",
             "fix or delete the named file, then re-record it with `pytest --record-mode=rewrite`",
         )
     elif result.failed:
         step.fail(
-            f"{len(result.findings)} conformance finding(s), {len(result.undescribed)} undescribed field(s)",
+            f"{count(len(result.findings), 'conformance finding')}, "
+            f"{count(len(result.undescribed), 'undescribed field')}",
             *(f"re-record {s} (`pytest --record-mode=rewrite`) or update the description" for s in sorted(failed)[:5]),
             *(["describe the fields listed under 'Seen in traffic but not described'"] if result.undescribed else []),
         )
