@@ -2,16 +2,20 @@
 
 Exit codes: 0 the contract holds; 1 contract failures (the API or server drifted; for
 `matrix`, a cell expected to work fails); 2 usage or set-up errors (the harness could not do
-its job, e.g. uv missing or a client stack that cannot be built).
+its job, e.g. uv missing or a client stack that cannot be built). Usage errors are one line
+on stderr, found before any work starts. Building the parser imports no server, diff engine
+or matrix, so `harness --help` and a usage error are fast and print only their own text.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from rich.console import Console
 from rich.markup import escape
@@ -19,20 +23,51 @@ from rich.markup import escape
 from harness.errors import HarnessError
 from harness.gate.model import SKIPPABLE
 
+if TYPE_CHECKING:
+    from harness.gate.run import GateOptions
+
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+DIFF_FORMATS = ("text", "json", "markdown", "junit", "githubactions")  # harness.compat.formats.FORMATS
+LEVELS = ("ERR", "WARN", "INFO")
+STACK_NAMES = ("vlmrun-pinned", "vlmrun-openai3", "openai-only", "vlmrun-0.5.8")  # harness.matrix.stacks.STACKS
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line (what is wrong, where the flags are listed)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"error: {message}; see `{self.prog} --help`\n")
+
+
+def _port(text: str) -> int:
+    if text.isascii() and text.isdigit() and int(text) <= 65535:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"{text} is not a port number: use 0 to 65535 (0 picks a free port)")
+
+
+def _level(*allowed: str) -> Callable[[str], str]:
+    """A change level, in any case (`warn`, `WARN`), as its upper-case name."""
+
+    def level(text: str) -> str:
+        if text.upper() not in allowed:
+            choices = f"{', '.join(allowed[:-1])} or {allowed[-1]}"
+            raise argparse.ArgumentTypeError(f"invalid level {text!r}: choose {choices} (in any case)")
+        return text.upper()
+
+    return level
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="harness", description="Contract harness for VLM Run chat completions with skills."
-    )
+    parser = _Parser(prog="harness", description="Contract harness for VLM Run chat completions with skills.")
+    # `harness` is this module's package, loaded before it: its version is read, not imported.
+    parser.add_argument("--version", action="version", version=f"harness {sys.modules['harness'].__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="Run the embedded reference server.")
-    serve.add_argument("--host", default="127.0.0.1", help="Interface to bind (default: 127.0.0.1).")
-    serve.add_argument("--port", type=int, default=8765, help="Port (default: 8765; 0 picks a free one).")
+    serve.add_argument("--host", default="127.0.0.1", help="Address to bind, IPv4 or IPv6 (default: 127.0.0.1).")
+    serve.add_argument("--port", type=_port, default=8765, help="Port, 0 to 65535 (default: 8765; 0 picks a free one).")
     serve.add_argument(
         "--api-key", default=None, help="Accepted bearer key (default: $VLMRUN_API_KEY or a local default)."
     )
@@ -78,9 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--waivers", type=Path, default=None, help="Accepted breaks for --against (YAML).")
     check.add_argument(
         "--fail-on",
-        choices=("ERR", "WARN"),
+        type=_level("ERR", "WARN"),
         default="ERR",
-        help="Lowest --against change level that fails the gate (default: ERR).",
+        metavar="{ERR,WARN}",
+        help="Lowest --against change level that fails the gate, in any case (default: ERR).",
     )
     check.add_argument(
         "--skip",
@@ -95,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
         "paths", nargs="*", type=Path, metavar="CASSETTE_DIR", help="Default: `cassettes` folders here."
     )
     verify.add_argument("--description", type=Path, default=None, help="API description (default: the packaged one).")
+    verify.add_argument("--coverage", action="store_true", help="Also list described response fields never recorded.")
 
     cassettes = sub.add_parser("cassettes", help="Work on recorded cassettes.")
     cassettes_sub = cassettes.add_subparsers(dest="cassettes_command", metavar="ACTION", required=True)
@@ -105,17 +142,40 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument(
         "paths", nargs="*", type=Path, metavar="CASSETTE_DIR", help="Default: `cassettes` folders here."
     )
+    prune = cassettes_sub.add_parser(
+        "prune", help="Delete bundle blobs in _blobs/ that no cassette under the same folder refers to."
+    )
+    prune.add_argument("paths", nargs="*", type=Path, metavar="CASSETTE_DIR", help="Default: `cassettes` folders here.")
+    prune.add_argument("--dry-run", action="store_true", help="List what would be removed; remove nothing.")
 
-    from harness.compat.command import add_parser as add_diff
-
-    add_diff(sub)
-
-    from harness.matrix.stacks import STACKS
+    diff = sub.add_parser(
+        "diff",
+        help="Breaking changes between two API descriptions (oasdiff rule ids and levels).",
+        description="Compare two OpenAPI descriptions and report breaking changes under oasdiff's rule ids.",
+    )
+    diff.add_argument(
+        "base", metavar="OLD", help="Old description: a file, REV:path (e.g. HEAD~1:openapi/vlmrun-agent.yaml), a URL."
+    )
+    diff.add_argument(
+        "revision", metavar="NEW", nargs="?", help="New description, same forms (default: the packaged one)."
+    )
+    diff.add_argument("--format", choices=DIFF_FORMATS, default="text", help="Output format (default: text).")
+    diff.add_argument(
+        "--fail-on",
+        type=_level(*LEVELS),
+        default="ERR",
+        metavar="{ERR,WARN,INFO}",
+        help="Exit 1 when an unwaived change is at or above this level, in any case (default: ERR).",
+    )
+    diff.add_argument("--waivers", type=Path, default=None, metavar="FILE", help="YAML file of accepted breaks.")
+    diff.add_argument("--out", type=Path, default=None, metavar="FILE", help="Write the report here (atomic).")
 
     matrix = sub.add_parser(
         "matrix", help="Send the seed examples through each real client stack; write what each sends and how it fares."
     )
-    matrix.add_argument("--stacks", default=None, help=f"Comma-separated stacks (default: all: {','.join(STACKS)}).")
+    matrix.add_argument(
+        "--stacks", default=None, help=f"Comma-separated stacks (default: all: {','.join(STACK_NAMES)})."
+    )
     matrix.add_argument(
         "--out",
         type=Path,
@@ -135,17 +195,25 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    if not argv:  # no command: what there is to run, and a non-zero exit (nothing was done)
+        parser.print_help(sys.stdout)
+        return EXIT_ERROR
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help and --version (0), or a usage error (2, already printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     console = Console(stderr=True)
-    args = _parser().parse_args(argv)
     try:
         if args.command == "serve":
-            return _serve(args, console)
+            return _serve(args)
         if args.command == "verify":
             return _verify(args, console)
         if args.command == "matrix":
             return _matrix(args, console)
         if args.command == "cassettes":
-            return _migrate(args)
+            return _prune(args) if args.cassettes_command == "prune" else _migrate(args)
         if args.command == "diff":
             return _diff(args)
         return _check(args, console)
@@ -156,18 +224,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
-def _serve(args: argparse.Namespace, console: Console) -> int:
-    from harness.reference.app import DEFAULT_API_KEY, ServerConfig, create_app
-    from harness.reference.registry import Registry
-    from harness.reference.server import Running, serve_forever
+def _serve(args: argparse.Namespace) -> int:
+    from harness.reference.server import bind, serve_forever
 
-    api_key = args.api_key or os.environ.get("VLMRUN_API_KEY") or DEFAULT_API_KEY
-    app = create_app(config=ServerConfig(api_key=api_key), registry=Registry.seeded(*args.skills))
+    listener = bind(args.host, args.port)  # a bad --host or a busy port, before anything is built
+    try:
+        from harness.reference.app import DEFAULT_API_KEY, ServerConfig, create_app
+        from harness.reference.registry import Registry
 
-    def ready(running: Running) -> None:
-        print(f"harness reference server on {running.url}/v1 (Ctrl-C to stop)", flush=True)
+        api_key = args.api_key or os.environ.get("VLMRUN_API_KEY") or DEFAULT_API_KEY
+        app = create_app(config=ServerConfig(api_key=api_key), registry=Registry.seeded(*args.skills))
+    except BaseException:
+        listener.close()
+        raise
 
-    serve_forever(app, host=args.host, port=args.port, on_ready=ready)
+    def ready(url: str) -> None:
+        print(f"harness reference server on {url}/v1 (Ctrl-C to stop)", flush=True)
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a foreground server stops: a normal end
+        serve_forever(app, listener, on_ready=ready, log=sys.stderr)
     return EXIT_OK
 
 
@@ -182,23 +257,31 @@ def _verify_paths(paths: list[Path] | None) -> list[Path]:
     return discover_cassette_dirs(Path.cwd())
 
 
-def _run_verify(paths: list[Path], description: Path | None, console: Console) -> int:
+def _verify(args: argparse.Namespace, console: Console) -> int:
+    """The report on stdout (`harness verify > report.txt`), unreadable cassettes on stderr."""
+    paths = _verify_paths(args.paths)
     from harness.contract import default_description_path, load_contract
     from harness.recording.verify import format_result, verify
 
-    contract = load_contract(str(description or default_description_path()))
+    contract = load_contract(str(args.description or default_description_path()))
     if not paths:
-        console.print("no cassette folders found: nothing to verify")
+        print("no cassette folders found: nothing to verify", flush=True)
         return EXIT_OK
     result = verify(paths, contract)
-    console.print(format_result(result), highlight=False, markup=False, soft_wrap=True)
+    for error in result.errors:
+        console.print(f"[bold red]error:[/] {escape(error)}", highlight=False, soft_wrap=True)
+    print(format_result(result, coverage=args.coverage, unseen_limit=None, errors=False), flush=True)
     if result.errors:
         return EXIT_ERROR
     return EXIT_FAILED if result.failed else EXIT_OK
 
 
-def _verify(args: argparse.Namespace, console: Console) -> int:
-    return _run_verify(_verify_paths(args.paths), args.description, console)
+def _prune(args: argparse.Namespace) -> int:
+    from harness.recording.prune import prune
+
+    result = prune(_verify_paths(args.paths), dry_run=args.dry_run)
+    Console().print(result.format(), highlight=False, markup=False, soft_wrap=True)
+    return EXIT_OK
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -227,52 +310,82 @@ def _matrix(args: argparse.Namespace, console: Console) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    from harness.compat import snapshot_documents
     from harness.compat.command import run as run_diff
-    from harness.gate.compat_steps import traffic_documents
-    from harness.recording.verify import discover_cassette_dirs
+    from harness.recording.verify import discover_cassette_dirs, recorded_bodies
 
     root = Path.cwd()
-    return run_diff(args, traffic=lambda: traffic_documents(discover_cassette_dirs(root), root))
+    return run_diff(
+        args, traffic=lambda: [*recorded_bodies(discover_cassette_dirs(root), root), *snapshot_documents(root)]
+    )
 
 
 def _check(args: argparse.Namespace, console: Console) -> int:
     from harness.extras import require_extra
 
     require_extra("gate", "harness check")
-    from harness.contract import default_description_path
-    from harness.gate.run import GateOptions, run_gate
+    opts = _gate_options(args)
+    from harness.gate.run import run_gate
 
-    if args.max_examples < 1:
-        raise _usage("--max-examples must be at least 1")
+    return run_gate(opts, console).exit_code
+
+
+def _gate_options(args: argparse.Namespace) -> GateOptions:
+    """Every flag checked before the gate starts: a mistake is one line and exit 2, not a failed step."""
+    from harness.contract import default_description_path
+    from harness.gate.run import GateOptions
+
+    for flag, value in (("--max-examples", args.max_examples), ("--workers", args.workers)):
+        if value < 1:
+            raise _usage(f"{flag} must be at least 1")
     phases = tuple(p.strip() for p in args.phases.split(",") if p.strip())
     unknown = sorted(set(phases) - set(ALL_PHASES))
     if unknown or not phases:
         raise _usage(
             f"--phases: unknown phase(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(ALL_PHASES)}"
         )
-    key = None
+    key, base_url = None, None
     if args.base_url:
+        from harness.gate.target import normalize_base_url
+
+        base_url = normalize_base_url(args.base_url)  # with or without /v1; a bad one is a UsageError
         key = args.api_key or os.environ.get("VLMRUN_API_KEY")
         if not key:
             raise _usage("--base-url needs a key: pass --api-key or set VLMRUN_API_KEY")
     if args.waivers and not args.against:
         raise _usage("--waivers applies to --against: name the older description to diff against")
-    opts = GateOptions(
+    if args.description is not None and not args.description.is_file():
+        raise _usage(f"--description {args.description}: no such file (default: the packaged description)")
+    _check_report_dir(args.report_dir)
+    cassettes = _verify_paths(args.cassettes) if args.cassettes else None
+    if args.against:
+        from harness.compat.command import preflight
+
+        preflight(args.against, args.waivers)
+    return GateOptions(
         description=Path(args.description or default_description_path()),
-        base_url=args.base_url,
+        base_url=base_url,
         api_key=key,
+        key_from_env=bool(base_url) and not args.api_key,
         max_examples=args.max_examples,
         phases=phases,
         seed=args.seed,
         workers=args.workers,
-        cassettes=_verify_paths(args.cassettes) if args.cassettes else None,
+        cassettes=cassettes,
         report_dir=args.report_dir,
         skip=frozenset(args.skip),
         against=args.against,
         waivers=args.waivers,
         fail_on=args.fail_on,
     )
-    return run_gate(opts, console).exit_code
+
+
+def _check_report_dir(report_dir: Path) -> None:
+    """The folder, or the nearest part of its path that exists, must be a folder."""
+    folder = next(f for f in (report_dir, *report_dir.parents) if f.exists())  # "." and "/" exist
+    if not folder.is_dir():
+        where = "is a file" if folder == report_dir else f"is inside {folder}, which is a file"
+        raise _usage(f"--report-dir {report_dir} {where}: name a folder (it is created if missing)")
 
 
 def _usage(message: str) -> HarnessError:

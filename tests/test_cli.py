@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from harness.cli import main
+from harness.cli import ALL_PHASES, main
 from harness.contract import default_description_path
 from harness.reference.server import serve_in_thread
 from tests.serving import harness_serve
@@ -26,13 +26,101 @@ from tests.serving import harness_serve
 FAST = ["--max-examples", "10", "--phases", "examples,fuzzing,stateful"]
 
 
-def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--help"])
-    assert exit_info.value.code == 0
-    out = capsys.readouterr().out
-    assert "serve" in out
-    assert "check" in out
+EXPECTED = Path(__file__).parent / "expected" / "cli"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("command", ["harness", "serve", "check", "verify", "diff"])
+def test_help_is_the_expected_text(
+    command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "100")  # argparse wraps to the terminal
+    assert main(["--help"] if command == "harness" else [command, "--help"]) == 0
+    out, err = capsys.readouterr()
+    assert (out, err) == ((EXPECTED / f"{command}-help.txt").read_text(), "")
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import harness
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr() == (f"harness {harness.__version__}\n", "")
+
+
+def test_a_bare_harness_prints_the_help_on_stdout_and_exits_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing was run, so not 0; the help says what can be run."""
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main([]) == 2
+    assert capsys.readouterr() == ((EXPECTED / "harness-help.txt").read_text(), "")
+
+
+def _python(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "100"}
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd, env=env, check=False)
+
+
+def test_help_and_usage_errors_print_no_warning() -> None:
+    shown = _python("-W", "error::DeprecationWarning", "-m", "harness", "--help")
+    assert (shown.returncode, shown.stdout, shown.stderr) == (0, (EXPECTED / "harness-help.txt").read_text(), "")
+    refused = _python("-W", "error::DeprecationWarning", "-m", "harness", "diff")
+    assert (refused.returncode, refused.stdout, refused.stderr) == (
+        2,
+        "",
+        "error: the following arguments are required: OLD; see `harness diff --help`\n",
+    )
+
+
+def test_a_bad_port_is_refused_before_the_server_is_even_imported() -> None:
+    proc = _python("-X", "importtime", "-W", "error::DeprecationWarning", "-m", "harness", "serve", "--port", "99999")
+    timings = [line for line in proc.stderr.splitlines() if line.startswith("import time:")]
+    said = [line for line in proc.stderr.splitlines() if not line.startswith("import time:")]
+    assert (proc.returncode, proc.stdout, said) == (
+        2,
+        "",
+        ["error: argument --port: 99999 is not a port number: use 0 to 65535 (0 picks a free port); "
+         "see `harness serve --help`"],
+    )  # fmt: skip
+    assert not [line for line in timings if line.split("|")[-1].strip().split(".")[0] in ("uvicorn", "starlette")]
+
+
+HEAVY = {"starlette", "uvicorn", "httpx", "httpx2", "yaml", "jsonschema_rs", "pydantic", "vcr", "schemathesis"}
+
+
+def test_building_the_parser_imports_nothing() -> None:
+    """Only the standard library (argparse formats help lazily): no harness module, no dependency."""
+    code = (
+        "import sys\nimport harness.cli\nbefore = set(sys.modules)\nharness.cli._parser().format_help()\n"
+        "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0] not in sys.stdlib_module_names))\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}))"
+    )
+    proc = _python("-c", code)
+    assert proc.returncode == 0, proc.stderr
+    added, loaded = proc.stdout.splitlines()
+    assert added == "[]"
+    assert HEAVY.isdisjoint(eval(loaded)), loaded
+
+
+def test_diff_and_verify_load_no_server(tmp_path: Path) -> None:
+    """`harness diff` reads cassettes without the matrix or the reference server (starlette)."""
+    description = str(default_description_path())
+    for argv in (["diff", description, description], ["verify"]):
+        proc = _python("-X", "importtime", "-W", "error::DeprecationWarning", "-m", "harness", *argv, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+        assert not {m for m in imported if m.split(".")[0] in ("starlette", "uvicorn")}, argv
+
+
+def test_the_parser_lists_what_the_modules_define() -> None:
+    """The parser names formats, levels and stacks without importing their modules: kept in step here."""
+    from harness.cli import DIFF_FORMATS, LEVELS, STACK_NAMES
+    from harness.compat import FORMATS, Level
+    from harness.matrix.stacks import STACKS
+
+    assert DIFF_FORMATS == FORMATS
+    assert tuple(level.name for level in sorted(Level, reverse=True)) == LEVELS
+    assert tuple(STACKS) == STACK_NAMES
 
 
 def test_check_passes_against_the_embedded_server(
@@ -100,7 +188,7 @@ def test_check_fails_with_exit_1_when_the_server_breaks_the_contract(
         code = main(["check", *FAST, "--base-url", running.url, "--api-key", key, "--report-dir", str(report)])
     assert code == 1
     err = capsys.readouterr().err
-    assert "operation(s) break the description" in err
+    assert "break the description" in err  # the gate's wording (harness/gate)
     assert "<failure" in (report / "schemathesis.xml").read_text()
     assert "<failure" in (report / "junit.xml").read_text()
     # the key reached the server, never the reports, the crash cache or the output
@@ -110,25 +198,96 @@ def test_check_fails_with_exit_1_when_the_server_breaks_the_contract(
     assert key not in err
 
 
+DESCRIPTION = str(default_description_path())
+NO_FILE = "(a git revision is written REV:path, e.g. HEAD~1:openapi.yaml)"
+
+
 @pytest.mark.parametrize(
-    ("argv", "message"),
+    ("argv", "expected"),
     [
-        (["check", "--description", "nope.yaml"], "nope.yaml"),
-        (["check", "--max-examples", "0"], "--max-examples"),
-        (["check", "--phases", "fuzzing,warmup"], "warmup"),
-        (["check", "--base-url", "http://127.0.0.1:9"], "--api-key"),
-        (["check", "--waivers", "w.yaml"], "--against"),
-        (["diff", "nope.yaml"], "nope.yaml"),
+        (["--description", "nope.yaml"], "--description nope.yaml: no such file (default: the packaged description)"),
+        (["--max-examples", "0"], "--max-examples must be at least 1"),
+        (["--workers", "0"], "--workers must be at least 1"),
+        (["--phases", "fuzzing,warmup"], "--phases: unknown phase(s) warmup; choose from " + ", ".join(ALL_PHASES)),
+        (["--base-url", "http://127.0.0.1:9"], "--base-url needs a key: pass --api-key or set VLMRUN_API_KEY"),
+        (
+            ["--base-url", "127.0.0.1:9", "--api-key", "k"],
+            "--base-url '127.0.0.1:9' is not an http(s) URL: pass the API's root, e.g. https://api.vlm.run or http://127.0.0.1:8765",
+        ),
+        (["--waivers", "w.yaml"], "--waivers applies to --against: name the older description to diff against"),
+        (["--report-dir", "a-file"], "--report-dir a-file is a file: name a folder (it is created if missing)"),
+        (
+            ["--report-dir", "a-file/reports"],
+            "--report-dir a-file/reports is inside a-file, which is a file: name a folder (it is created if missing)",
+        ),
+        (["--cassettes", "nope"], "No such cassette folder or file: nope"),
+        (["--against", "nope.yaml"], f"--against: no such description file: nope.yaml {NO_FILE}"),
+        (["--against", DESCRIPTION, "--waivers", "nope.yaml"], "--waivers: nope.yaml: waiver file not found"),
+        (
+            ["--against", DESCRIPTION, "--waivers", "typo.yaml"],
+            "--waivers: typo.yaml: waivers[0]: unknown rule id 'endpoint-add'; did you mean 'endpoint-added'?",
+        ),
     ],
 )
-def test_usage_errors_exit_2_with_a_clear_message(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_check_finds_usage_errors_before_any_step(
+    argv: list[str],
+    expected: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import harness.gate.run
+
+    def no_gate(*args: object) -> None:
+        raise AssertionError("the gate started")
+
+    monkeypatch.setattr(harness.gate.run, "run_gate", no_gate)
     monkeypatch.delenv("VLMRUN_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("")
+    (tmp_path / "typo.yaml").write_text(
+        "version: 1\nwaivers:\n  - {id: endpoint-add, operation: GET /v1/x, path: endpoint, reason: r}\n"
+    )
+    assert main(["check", *argv]) == 2
+    assert capsys.readouterr() == ("", f"error: {expected}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "typo.yaml"]  # no report folder was made
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["check", "--fail-on", "info"],
+            "error: argument --fail-on: invalid level 'info': choose ERR or WARN (in any case); "
+            "see `harness check --help`\n",
+        ),
+        (
+            ["diff", "a.yaml", "--fail-on", "fatal"],
+            "error: argument --fail-on: invalid level 'fatal': choose ERR, WARN or INFO (in any case); "
+            "see `harness diff --help`\n",
+        ),
+        (["check", "--bogus"], "error: unrecognized arguments: --bogus; see `harness --help`\n"),
+        (["diff"], "error: the following arguments are required: OLD; see `harness diff --help`\n"),
+    ],
+)
+def test_a_usage_error_is_one_line(argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert message in err
-    assert "Traceback" not in err
+    assert capsys.readouterr() == ("", expected)
+
+
+@pytest.mark.parametrize("level", ["warn", "Warn", "WARN"])
+def test_check_takes_the_level_in_any_case(level: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness.gate.run
+
+    seen: list[str] = []
+
+    def gate(opts: harness.gate.run.GateOptions, console: object) -> object:
+        seen.append(opts.fail_on)
+        return type("Result", (), {"exit_code": 0})()
+
+    monkeypatch.setattr(harness.gate.run, "run_gate", gate)
+    assert main(["check", "--against", DESCRIPTION, "--fail-on", level]) == 0
+    assert seen == ["WARN"]
 
 
 @pytest.fixture
@@ -229,3 +388,24 @@ def test_diff_lists_the_recorded_bodies_a_break_touches(
     assert (
         "cassettes/test_seed_examples/test_vlmrun_sdk_agent_skill_objects[single].yaml#1 (request)" in touched["labels"]
     )
+
+
+@pytest.mark.parametrize(("role", "touched"), [("system", 0), ("user", 23)])
+def test_diff_links_a_removed_enum_value_only_to_bodies_that_send_it(
+    role: str, touched: int, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = yaml.safe_load(default_description_path().read_text())
+    document["components"]["schemas"]["Message"]["properties"]["role"]["enum"].remove(role)
+    newer = tmp_path / "newer.yaml"
+    newer.write_text(yaml.safe_dump(document, sort_keys=False))
+    shutil.copytree(Path(__file__).parent / "scenarios" / "cassettes", tmp_path / "cassettes")
+    monkeypatch.chdir(tmp_path)
+    assert main(["diff", str(default_description_path()), str(newer), "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [c["id"] for c in report["changes"]] == ["request-property-enum-value-removed"]
+    labels = [label for t in report["exercised_by"] for label in t["labels"]]
+    assert len(labels) == touched
+    for label in labels:  # every body named sends that role
+        path, index = label.removesuffix(" (request)").split("#")
+        sent = yaml.safe_load((tmp_path / path).read_text())["interactions"][int(index)]["request"]["body"]
+        assert f'"role": "{role}"' in (sent if isinstance(sent, str) else json.dumps(sent)), label

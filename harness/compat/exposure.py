@@ -5,16 +5,19 @@ that path. Where absence is the point (a field became required, a default change
 documents that reach the parent object count too: those that omit the field are the ones
 affected. Changes outside bodies (parameters, endpoints) have no `json_path` and match no
 document; callers with per-operation traffic can match those on `Change.operation`.
+
+A removed enum value is exercised only by the documents where that field holds that value:
+a client that never sends (or a server that never sent) it is not affected.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from harness.compat.rules import Change
+from harness.compat.rules import RULES, Change, show
 from harness.errors import UsageError
 
 _ABSENCE_MATTERS = ("became-required", "new-required-request-property", "default-value")
@@ -45,22 +48,26 @@ def parse_path(json_path: str) -> list[str]:
     return tokens
 
 
-def contains(value: Any, tokens: list[str]) -> bool:
+Leaf = Callable[[Any], bool]
+
+
+def contains(value: Any, tokens: list[str], leaf: Leaf | None = None) -> bool:
+    """Whether `value` has the path `tokens` (and, with `leaf`, a value there that `leaf` accepts)."""
     if not tokens:
-        return True
+        return leaf is None or leaf(value)
     head, rest = tokens[0], tokens[1:]
     if head == "[*]":
-        return isinstance(value, list) and any(contains(item, rest) for item in value)
+        return isinstance(value, list) and any(contains(item, rest, leaf) for item in value)
     if head == "*":
-        return isinstance(value, dict) and any(contains(item, rest) for item in value.values())
-    return isinstance(value, dict) and head in value and contains(value[head], rest)
+        return isinstance(value, dict) and any(contains(item, rest, leaf) for item in value.values())
+    return isinstance(value, dict) and head in value and contains(value[head], rest, leaf)
 
 
-def contains_anywhere(value: Any, tokens: list[str]) -> bool:
+def contains_anywhere(value: Any, tokens: list[str], leaf: Leaf | None = None) -> bool:
     stack = [value]
     while stack:
         item = stack.pop()
-        if contains(item, tokens):
+        if contains(item, tokens, leaf):
             return True
         if isinstance(item, dict):
             stack.extend(item.values())
@@ -82,15 +89,35 @@ def exercised_by(
         tokens = parse_path(change.json_path)
         if tokens and any(marker in change.id for marker in _ABSENCE_MATTERS):
             tokens = tokens[:-1]
+        removed = removed_enum_value(change)
+        leaf = None if removed is None else (lambda value, shown=removed: show(value) == shown)
         labels = []
         for doc in docs:
             if doc.direction not in (change.direction, "any"):
                 continue
-            found = contains_anywhere(doc.body, tokens) if doc.anywhere else contains(doc.body, tokens)
+            found = contains_anywhere(doc.body, tokens, leaf) if doc.anywhere else contains(doc.body, tokens, leaf)
             if found:
                 labels.append(doc.label)
         out[change] = labels
     return out
+
+
+_REMOVED_VALUE = "{value}"
+
+
+def removed_enum_value(change: Change) -> str | None:
+    """The enum value an `…-enum-value-removed` change names, as its message quotes it
+    (`'latest'`, `'1'`), or None for any other change or a message not in the rule's form."""
+    rule = RULES.get(change.id)
+    if rule is None or not change.id.endswith("enum-value-removed") or change.json_path is None:
+        return None
+    before = rule.template.split(_REMOVED_VALUE, 1)[0]  # "removed the enum value "
+    inner = f" {show(change.json_path)}" if change.json_path else ""
+    subject = f" from the {change.direction} {'property' if inner else 'body'}{inner}"
+    end = change.text.rfind(subject)
+    if not change.text.startswith(before) or end < len(before):
+        return None
+    return change.text[len(before) : end]
 
 
 def snapshot_documents(root: Path) -> Iterator[Document]:

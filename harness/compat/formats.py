@@ -2,7 +2,8 @@
 
 Shapes follow oasdiff's so tooling built for it reads these too: JSON is
 `{"changes": [{"id", "level", "operation", "path", "text", …}]}`; annotations are
-`::error title=<id>,file=<description>::in API <operation> <path>: <text>`.
+`::error title=<id>,file=<description>,line=<n>::in API <operation> <path>: <text>` (`line`
+when the NEW description is a local file and the changed schema was found in it).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class Report:
     unused_waivers: list[Waiver] = field(default_factory=list)
     exercised: dict[Change, list[str]] = field(default_factory=dict)
     """For failing changes: the recorded bodies (cassettes, snapshots) that contain the path."""
+    lines: dict[Change, int] = field(default_factory=dict)
+    """Where each change is in `revision_file` (1-based), when known: annotations point there."""
 
     def fails(self, change: Change) -> bool:
         return change.waived is None and change.level >= self.fail_on
@@ -47,10 +50,15 @@ class Report:
         counts = self.counts()
         waived = sum(1 for c in self.changes if c.waived is not None)
         text = (
-            f"{len(self.changes)} changes: {counts[Level.ERR]} error, {counts[Level.WARN]} warning, "
-            f"{counts[Level.INFO]} info"
+            f"{plural(len(self.changes), 'change')}: {plural(counts[Level.ERR], 'error')}, "
+            f"{plural(counts[Level.WARN], 'warning')}, {counts[Level.INFO]} info"
         )
         return text + (f" ({waived} waived)" if waived else "")
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 change`, `2 changes`, `0 changes`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def render(report: Report, fmt: str) -> str:
@@ -221,6 +229,8 @@ def render_githubactions(report: Report) -> str:
         props = [f"title={escape_property(c.id)}"]
         if report.revision_file:
             props.append(f"file={escape_property(report.revision_file)}")
+            if c in report.lines:
+                props.append(f"line={report.lines[c]}")
         waived = f" (waived: {c.waived})" if c.waived is not None else ""
         lines.append(f"::{kind} {','.join(props)}::{escape_data(f'in API {c.operation} {c.path}: {c.text}{waived}')}")
     for w in report.unused_waivers:

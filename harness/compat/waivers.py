@@ -7,13 +7,14 @@
         path: "response 200 application/json: usage"
         reason: usage may be null since 2026-12; our client checks (PR #123)
 
-`id` matches exactly (a typo is an error, not a silent no-op). `operation` and `path` match
+`id` matches exactly (a typo is an error, not a silent no-op, and names the closest ids). `operation` and `path` match
 exactly, or as a glob when they contain `*` outside the literal `[*]` of an array step:
 `response 200 application/json: choices[*].*` waives everything below `choices[*]`.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -90,8 +91,19 @@ def _entry(path: Path, index: int, entry: Any) -> Waiver:
             what = "a reason: say why this break is accepted" if key == "reason" else f"a non-empty `{key}`"
             raise UsageError(f"{where}: needs {what}")
     if entry["id"] not in RULES:
-        raise UsageError(f"{where}: unknown rule id {entry['id']!r}")
+        raise UsageError(f"{where}: unknown rule id {entry['id']!r}; {_suggest(entry['id'])}")
     return Waiver(entry["id"], entry["operation"], entry["path"], entry["reason"].strip(), index)
+
+
+def _suggest(rule_id: str) -> str:
+    """What to write instead: the closest known rule ids (within a little of the closest), else
+    where ids are found."""
+    scored = [(difflib.SequenceMatcher(None, rule_id, c).ratio(), c) for c in RULES]
+    best = max(score for score, _ in scored)
+    close = [repr(c) for score, c in sorted(scored, reverse=True)[:3] if score >= max(0.6, best - 0.08)]
+    if not close:
+        return "use the id `harness diff` reports for the change (e.g. in `--format json`)"
+    return f"did you mean {close[0]}?" if len(close) == 1 else f"did you mean {', '.join(close[:-1])} or {close[-1]}?"
 
 
 def apply_waivers(changes: Iterable[Change], waivers: Sequence[Waiver]) -> tuple[list[Change], list[Waiver]]:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.compat import Change, Document, Level, exercised_by, snapshot_documents
-from harness.compat.exposure import contains, parse_path
+from harness.compat import Change, Document, Level, diff_documents, exercised_by, snapshot_documents
+from harness.compat.exposure import contains, parse_path, removed_enum_value
 from harness.errors import UsageError
+from tests.compat._pairs import mutated, real
 
 CHAT = "POST /v1/openai/chat/completions"
 
@@ -117,3 +118,64 @@ def test_documents_may_be_plain_tuples_or_named() -> None:
     change = _change("response-property-became-nullable", "usage", "response")
     named = Document("n", "response", {"usage": 1})
     assert exercised_by([change], [named, ("t", "response", {"usage": 2})]) == {change: ["n", "t"]}
+
+
+# -- a removed enum value touches only the bodies that hold it ----------------------------------------
+
+
+def _removed_role(role: str) -> Change:
+    def drop(doc: dict) -> None:  # type: ignore[type-arg]
+        doc["components"]["schemas"]["Message"]["properties"]["role"]["enum"].remove(role)
+
+    [change] = [c for c in diff_documents(real(), mutated(drop)) if c.id.endswith("enum-value-removed")]
+    return change
+
+
+MESSAGES = [
+    ("system.yaml#0 (request)", "request", {"messages": [{"role": "system"}, {"role": "user"}]}),
+    ("user.yaml#0 (request)", "request", {"messages": [{"role": "user", "content": "system"}]}),
+    ("none.yaml#0 (request)", "request", {"messages": []}),
+]
+
+
+def test_a_removed_enum_value_is_exercised_only_where_it_is_sent() -> None:
+    system = _removed_role("system")
+    assert (system.id, system.json_path) == ("request-property-enum-value-removed", "messages[*].role")
+    assert removed_enum_value(system) == "'system'"
+    assert exercised_by([system], MESSAGES) == {system: ["system.yaml#0 (request)"]}
+    user = _removed_role("user")
+    assert exercised_by([user], MESSAGES) == {user: ["system.yaml#0 (request)", "user.yaml#0 (request)"]}
+
+
+def test_a_snapshot_holding_the_value_anywhere_counts(tmp_path: Path) -> None:
+    _snapshot(tmp_path, "tests/__snapshots__/test_wire/test_sys.json", {"wire": {"messages": [{"role": "system"}]}})
+    _snapshot(tmp_path, "tests/__snapshots__/test_wire/test_usr.json", {"wire": {"messages": [{"role": "user"}]}})
+    system = _removed_role("system")
+    found = exercised_by([system], snapshot_documents(tmp_path))
+    assert found == {system: ["tests/__snapshots__/test_wire/test_sys.json"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "json_path", "value"),
+    [
+        ("removed the enum value '1' from the request property 'n'", "n", "'1'"),
+        ("removed the enum value 'a' from 'b' from the request property 'x.y' (in oneOf T)", "x.y", "'a' from 'b'"),
+        ("removed the enum value 'low' from the request body", "", "'low'"),
+        ("the request property 'n' became required", "n", None),
+    ],
+)
+def test_the_removed_value_is_read_from_the_rule_message(text: str, json_path: str, value: str | None) -> None:
+    rule = "request-property-enum-value-removed" if json_path else "request-body-enum-value-removed"
+    if value is None:
+        rule = "request-property-became-required"
+    assert removed_enum_value(Change(rule, Level.ERR, CHAT, "p", text, json_path, "request")) == value
+
+
+def test_a_removed_number_matches_the_number_and_the_string_alike() -> None:
+    """The message quotes 1 and "1" the same way: both are counted (never fewer than hold the value)."""
+    change = Change(
+        "request-property-enum-value-removed", Level.ERR, CHAT, "request body: n",
+        "removed the enum value '1' from the request property 'n'", "n", "request",
+    )  # fmt: skip
+    docs = [("int", "request", {"n": 1}), ("str", "request", {"n": "1"}), ("other", "request", {"n": 2})]
+    assert exercised_by([change], docs) == {change: ["int", "str"]}

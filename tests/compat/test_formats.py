@@ -90,12 +90,55 @@ def test_json_shape() -> None:
 
 
 def test_text_lists_each_change_like_oasdiff() -> None:
-    text = render(_report(), "text")
-    assert text.startswith("4 changes: 2 error, 1 warning, 1 info (1 waived)\n")
-    assert "error\t[response-property-became-optional] at openapi/vlmrun-agent.yaml\n\tin API " + CHAT in text
-    assert "(waived: sessions are gone; clients updated)" in text
-    assert "note: unused waiver waivers[3]" in text
-    assert render(_report(changes=[]), "text").startswith("No changes detected")
+    assert render(_report(), "text") == (
+        "4 changes: 2 errors, 1 warning, 1 info (1 waived)\n"
+        "error\t[response-property-became-optional] at openapi/vlmrun-agent.yaml\n"
+        f"\tin API {CHAT}\n"
+        "\t\tresponse 200 application/json: usage\n"
+        "\t\tthe response property 'usage' became optional for the status 200\n"
+        "\n"
+        "warning\t[request-property-default-value-changed] at openapi/vlmrun-agent.yaml\n"
+        f"\tin API {CHAT}\n"
+        "\t\trequest body: skills[*].skill_version\n"
+        "\t\tthe request property 'skills[*].skill_version' default value changed from 'latest' to 'x'\n"
+        "\n"
+        "error\t[response-required-property-removed] at openapi/vlmrun-agent.yaml (waived: sessions are gone; "
+        "clients updated)\n"
+        f"\tin API {CHAT}\n"
+        "\t\tresponse 200 application/json: session_id\n"
+        "\t\tremoved the required property 'session_id' from the response for the status 200\n"
+        "\n"
+        "info\t[endpoint-added] at openapi/vlmrun-agent.yaml\n"
+        "\tin API GET /v1/new\n"
+        "\t\tendpoint\n"
+        "\t\tendpoint added\n"
+        "\n"
+        "note: unused waiver waivers[3] (api-removed-without-deprecation GET /v1/old endpoint): it may hide a future "
+        "break\n"
+    )
+    assert render(_report(changes=[]), "text") == (
+        "No changes detected (HEAD~1:openapi/vlmrun-agent.yaml -> openapi/vlmrun-agent.yaml)\n"
+        "note: unused waiver waivers[3] (api-removed-without-deprecation GET /v1/old endpoint): it may hide a future "
+        "break\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "summary"),
+    [
+        (CHANGES[:1], "1 change: 1 error, 0 warnings, 0 info"),
+        (CHANGES[1:2], "1 change: 0 errors, 1 warning, 0 info"),
+        (CHANGES[:2], "2 changes: 1 error, 1 warning, 0 info"),
+        (CHANGES, "4 changes: 2 errors, 1 warning, 1 info (1 waived)"),
+        ([], "0 changes: 0 errors, 0 warnings, 0 info"),
+    ],
+)
+def test_counts_are_plural_only_when_they_should_be(changes: list[Change], summary: str) -> None:
+    report = _report(changes=changes)
+    assert report.summary() == summary
+    verdict = "**fails**" if report.failing else "passes"
+    shown = f"{summary}; the gate (`--fail-on ERR`) {verdict}." if changes else "No changes detected."
+    assert render(report, "markdown").splitlines()[2] == shown
 
 
 def test_markdown_is_a_table() -> None:
@@ -167,5 +210,19 @@ def test_githubactions_escaping() -> None:
 
 
 def test_urls_get_no_file_property() -> None:
-    report = Report("old", "https://example.com/api.yaml", CHANGES[:1], revision_file=None)
-    assert "file=" not in render(report, "githubactions")
+    report = Report("old", "https://example.com/api.yaml", CHANGES[:1], revision_file=None, lines={CHANGES[0]: 7})
+    assert render(report, "githubactions") == (
+        f"::error title=response-property-became-optional::in API {CHAT} response 200 application/json: usage: "
+        "the response property 'usage' became optional for the status 200\n"
+    )
+
+
+def test_annotations_carry_the_line_when_it_is_known() -> None:
+    report = Report("old", "new.yaml", CHANGES[:2], revision_file="new.yaml", lines={CHANGES[1]: 42})
+    assert render(report, "githubactions") == (
+        f"::error title=response-property-became-optional,file=new.yaml::in API {CHAT} response 200 "
+        "application/json: usage: the response property 'usage' became optional for the status 200\n"
+        f"::warning title=request-property-default-value-changed,file=new.yaml,line=42::in API {CHAT} request "
+        "body: skills[*].skill_version: the request property 'skills[*].skill_version' default value changed from "
+        "'latest' to 'x'\n"
+    )

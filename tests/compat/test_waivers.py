@@ -84,10 +84,6 @@ def test_a_valid_file_loads(tmp_path: Path) -> None:
             r"waivers\[1\]: needs a reason",
         ),
         (
-            "version: 1\nwaivers:\n  - {id: no-such-rule, operation: X, path: p, reason: r}\n",
-            r"waivers\[0\]: unknown rule id 'no-such-rule'",
-        ),
-        (
             "version: 1\nwaivers:\n  - {id: response-property-became-optional, operation: X, path: p, reason: r,"
             " why: x}\n",
             r"waivers\[0\]: unknown key\(s\) why",
@@ -110,6 +106,24 @@ def test_malformed_files_name_the_file_and_entry(tmp_path: Path, text: str, mess
     with pytest.raises(UsageError, match=message) as info:
         load_waivers(path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "hint"),
+    [
+        ("response-property-became-optinal", "did you mean 'response-property-became-optional'?"),
+        ("endpoint-add", "did you mean 'endpoint-added'?"),
+        ("property-became-optional", "did you mean 'request-property-became-optional' or "
+         "'response-property-became-optional'?"),
+        ("no-such-rule", "use the id `harness diff` reports for the change (e.g. in `--format json`)"),
+    ],
+)  # fmt: skip
+def test_an_unknown_rule_id_names_the_closest_ones(tmp_path: Path, rule_id: str, hint: str) -> None:
+    path = tmp_path / "waivers.yaml"
+    path.write_text(f"version: 1\nwaivers:\n  - {{id: {rule_id}, operation: X, path: p, reason: r}}\n")
+    with pytest.raises(UsageError) as info:
+        load_waivers(path)
+    assert str(info.value) == f"{path}: waivers[0]: unknown rule id {rule_id!r}; {hint}"
 
 
 def test_a_missing_waiver_file(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import yaml
 
 from harness.cli import main
 from harness.contract import load_contract
-from harness.recording.verify import discover_cassette_dirs, format_result, verify
+from harness.recording.verify import VerifyResult, discover_cassette_dirs, format_result, verify
 
 SCENARIO_CASSETTES = Path(__file__).resolve().parents[1] / "scenarios" / "cassettes"
 
@@ -58,12 +58,76 @@ def test_fields_and_statuses_not_described_are_failures(cassettes: Path) -> None
 
 def test_cli_exit_codes(cassettes: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", str(cassettes)]) == 0
+    assert capsys.readouterr() == ("22 cassette(s), 33 interaction(s) checked against the description\n", "")
     (cassettes / "broken.yaml").write_text("interactions: [\n")
     assert main(["verify", str(cassettes)]) == 2
-    assert "broken.yaml" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert out == "22 cassette(s), 33 interaction(s) checked against the description\n"  # the report: stdout
+    assert err == (  # what went wrong: stderr, one line
+        f"error: Cassette {cassettes / 'broken.yaml'} is not valid YAML (line 2, column 1): "
+        "did not find expected node content\n"
+    )
+
+
+def test_coverage_is_listed_only_when_asked(cassettes: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", "--coverage", str(cassettes)]) == 0
+    chat = "POST /v1/openai/chat/completions 200"
+    assert capsys.readouterr() == (
+        "22 cassette(s), 33 interaction(s) checked against the description\n"
+        "Described but never seen in any cassette (7):\n"
+        f"  {chat} application/json: system_fingerprint\n"
+        f"  {chat} application/json: usage.credits\n"
+        f"  {chat} application/json: usage.credits_used\n"
+        f"  {chat} text/event-stream: data.usage.credits\n"
+        f"  {chat} text/event-stream: data.usage.credits_used\n"
+        f"  {chat} text/event-stream: event\n"
+        f"  {chat} text/event-stream: id\n",
+        "",
+    )
+
+
+def test_usage_errors_are_one_line_before_any_cassette_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["verify", str(tmp_path / "nope")]) == 2
+    assert capsys.readouterr() == ("", f"error: No such cassette folder or file: {tmp_path / 'nope'}\n")
+    assert main(["verify", "--description", str(tmp_path / "nope.yaml"), str(tmp_path)]) == 2
+    assert capsys.readouterr() == (
+        "",
+        f"error: Cannot read API description {tmp_path / 'nope.yaml'}: No such file or directory\n",
+    )
+
+
+def test_an_enum_value_not_described_is_shown_whole(cassettes: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Conformance messages are cut at 300 characters; the enum section shows the value and every allowed one."""
+    reason = "stopped_by_the_upstream_provider_" * 12  # 396 characters
+
+    def drift(data: dict) -> None:  # type: ignore[type-arg]
+        stored = data["interactions"][0]["response"]["body"]
+        body = json.loads(stored["string"])
+        body["choices"][0]["finish_reason"] = reason
+        stored["string"] = json.dumps(body, indent=2)
+
+    _edit(cassettes / "test_seed_examples" / "test_raw_httpx.yaml", drift)
+    assert main(["verify", str(cassettes)]) == 1
+    out, err = capsys.readouterr()
+    assert err == ""
+    section = out[out.index("Enum values seen but not described:") :]
+    assert section == (
+        "Enum values seen but not described:\n"
+        f'  response choices[0].finish_reason: "{reason}" is not one of '
+        '["stop", "length", "tool_calls", "content_filter", null] (e.g. test_raw_httpx.yaml#0)\n'
+    )
 
 
 def test_discovery_skips_virtualenvs(tmp_path: Path) -> None:
     (tmp_path / "tests" / "cassettes").mkdir(parents=True)
     (tmp_path / ".venv" / "lib" / "cassettes").mkdir(parents=True)
     assert discover_cassette_dirs(tmp_path) == [tmp_path / "tests" / "cassettes"]
+
+
+def test_coverage_with_nothing_unseen_says_so() -> None:
+    assert format_result(VerifyResult(), coverage=True) == (
+        "0 cassette(s), 0 interaction(s) checked against the description\n"
+        "Described but never seen in any cassette: none"
+    )
