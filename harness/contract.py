@@ -11,6 +11,7 @@ import base64
 import binascii
 import functools
 import hashlib
+import json
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -97,6 +98,10 @@ _FORMAT_MESSAGES = {
 _MAX_MESSAGE = 300
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNICODE_MESSAGE = "String holds a lone UTF-16 surrogate (a \\ud800-\\udfff escape): send valid Unicode text"
+
+
+def _shown(value: Any) -> str:
+    return _short(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def _short(message: str) -> str:
@@ -230,6 +235,11 @@ class Contract:
             if kind == "AdditionalProperties":
                 for extra in getattr(err.kind, "unexpected", []) or []:
                     yield Violation((*loc, extra), f"Unknown field {extra!r} is not allowed here", "extra_forbidden")
+                continue
+            if kind == "Enum" and isinstance(options := getattr(err.kind, "options", None), list):
+                # jsonschema-rs names two values and "N other candidates"; a person needs them all.
+                allowed = ", ".join(json.dumps(o, ensure_ascii=False) for o in options)
+                yield Violation(loc, _short(f"{_shown(err.instance)} is not one of {allowed}"), "enum")
                 continue
             if kind == "Format":
                 fmt = getattr(err.kind, "format", "?")

@@ -67,3 +67,12 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     """The whole of `data` at `path` (text as UTF-8), atomically."""
     with atomic_writer(path) as stream:
         stream.write(data.encode() if isinstance(data, str) else data)
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A path as a person reads it in a message: relative to the working directory when below it."""
+    try:
+        resolved = Path(path).resolve()
+        return os.path.relpath(resolved) if resolved.is_relative_to(Path.cwd()) else os.fspath(path)
+    except (OSError, ValueError):
+        return os.fspath(path)

@@ -10,20 +10,20 @@ imports stay inside functions: loading the plugin costs an unrelated test run no
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from harness.errors import ConformanceWarning, UsageError
+from harness.secrets import Secret, remember_secret
 
 __all__ = ["ConformanceWarning"]
 
 CONFORMANCE_MODES = ("fail", "warn", "off")
 
 SCOPE_KEY = pytest.StashKey[Any]()
-_DRIFT_KEY = pytest.StashKey[list[str]]()
-_KEPT_KEY = pytest.StashKey[list[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -65,12 +65,12 @@ def pytest_configure(config: pytest.Config) -> None:
     hosts = [*config.getini("vlmrun_hosts"), *config.getoption("--vlmrun-host")]
     scope = Scope.build(hosts, [external_base_url(config.getoption("--vlmrun-base-url"))])
     config.stash[SCOPE_KEY] = scope
-    config.stash[_DRIFT_KEY] = []
-    config.stash[_KEPT_KEY] = []
+    # The key the fixtures send is redacted wherever it shows up (a prompt, an echo), not only in headers.
+    remember_secret(config.getoption("--vlmrun-api-key") or os.environ.get("VLMRUN_API_KEY"))
     if config.pluginmanager.has_plugin("recording"):
         from harness.pytest_vcr import RecordingGlue
 
-        glue = RecordingGlue(config, scope, config.stash[_DRIFT_KEY], config.stash[_KEPT_KEY])
+        glue = RecordingGlue(config, scope)
         config.pluginmanager.register(glue, "vlmrun_harness_recording")
 
 
@@ -90,13 +90,16 @@ def vlmrun_base_url(request: pytest.FixtureRequest) -> Iterator[str]:
     from harness.reference.server import serve_in_thread
 
     with serve_in_thread(create_app(config=ServerConfig(api_key=_api_key(request.config)))) as running:
-        request.config.stash[SCOPE_KEY].add_base_url(running.url)
+        scope = request.config.stash[SCOPE_KEY]
+        scope.add_base_url(running.url)
+        scope.embedded = running.url
         yield f"{running.url}/v1"
 
 
 @pytest.fixture(scope="session")
 def vlmrun_api_key(request: pytest.FixtureRequest) -> str:
-    return _api_key(request.config)
+    """The key the fixtures send; it prints as `<redacted>` in tracebacks and reports."""
+    return Secret(_api_key(request.config))
 
 
 def _api_key(config: pytest.Config) -> str:
@@ -141,18 +144,3 @@ def vlmrun_snapshot(request: pytest.FixtureRequest) -> Any:
     from harness.snapshots import RequestSnapshotExtension
 
     return request.getfixturevalue("snapshot").with_defaults(extension_class=RequestSnapshotExtension)
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    recorded: list[str] = config.stash.get(_DRIFT_KEY, [])
-    drift = sorted(set(recorded))
-    if drift:
-        terminalreporter.section("vlmrun cassettes recorded against another API description")
-        for line in drift:
-            terminalreporter.write_line(line)
-        terminalreporter.write_line("Re-record them (--record-mode=rewrite) to refresh, once they pass.")
-    kept: list[str] = config.stash.get(_KEPT_KEY, [])
-    if kept:
-        terminalreporter.section("vlmrun cassettes kept under --record-mode=rewrite")
-        for line in kept:
-            terminalreporter.write_line(line)

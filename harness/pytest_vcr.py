@@ -12,6 +12,7 @@ import os
 import warnings
 from collections.abc import Generator
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import pytest
@@ -22,6 +23,38 @@ from harness.recording.scope import Scope
 _GUARD = pytest.StashKey[Any]()
 _PASSED = pytest.StashKey[bool]()
 REWRITE_MODE = "new_episodes"  # what pytest-recording turns `rewrite` into, minus its delete
+# Carried on each test's report (user_properties), so the summary survives pytest-xdist.
+DRIFT_PROPERTY = "vlmrun_harness_drift"
+KEPT_PROPERTY = "vlmrun_harness_kept"
+AGENTSKILL_HINT = (
+    "hint: openai-python before 2.17 (what `pip install vlmrun` gives) cannot serialize AgentSkill objects; "
+    "send dicts instead: skills=harness.skill_dicts.to_wire_dicts(skills), which works on every client stack"
+)
+
+
+def _test_id(item: pytest.Item) -> str:
+    return f"pytest {item.nodeid}"
+
+
+def _to_the_test(tb: TracebackType | None, item: pytest.Item) -> TracebackType | None:
+    """The traceback cut after the test's own last frame: the line a person fixes, not vcrpy's."""
+    path = str(getattr(item, "path", ""))
+    last = None
+    node = tb
+    while node is not None:
+        if node.tb_frame.f_code.co_filename == path:
+            last = node
+        node = node.tb_next
+    if last is not None:
+        last.tb_next = None
+    return tb
+
+
+def _hint_agentskill(exc: BaseException) -> None:
+    """openai < 2.17's `TypeError` for AgentSkill objects: the harness knows the cause and the fix."""
+    serialization = isinstance(exc, TypeError) and "AgentSkill is not JSON serializable" in str(exc)
+    if serialization and AGENTSKILL_HINT not in getattr(exc, "__notes__", []):
+        exc.add_note(AGENTSKILL_HINT)
 
 
 def _is_vlmrun_test(item: pytest.Item, cassette: Path | None) -> bool:
@@ -41,12 +74,11 @@ def _is_vlmrun_test(item: pytest.Item, cassette: Path | None) -> bool:
 class RecordingGlue:
     """Hooks on pytest-recording's `vcr` fixture and hook; one instance per pytest process."""
 
-    def __init__(self, config: pytest.Config, scope: Scope, drift: list[str], kept: list[str]) -> None:
+    def __init__(self, config: pytest.Config, scope: Scope) -> None:
         self.config = config
         self.scope = scope
-        self.drift = drift
-        self.kept = kept
         self.current: pytest.Item | None = None
+        self.notes: dict[str, list[str]] = {DRIFT_PROPERTY: [], KEPT_PROPERTY: []}
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(self, fixturedef: Any, request: pytest.FixtureRequest) -> Generator[None, Any, Any]:
@@ -105,31 +137,36 @@ class RecordingGlue:
 
             miss = find_vcr_miss(exc)
             if miss is not None and self.scope.owns(miss.failed_request):
-                raise miss_from_vcr(miss, self.scope) from None
+                failure = miss_from_vcr(miss, self.scope, test=_test_id(item))
+                raise failure.with_traceback(_to_the_test(exc.__traceback__, item)) from None
+            _hint_agentskill(exc)
             raise
         mode = item.config.getoption("--vlmrun-conformance")
         if cassette is not None and mode != "off":
-            self._check_conformance(cassette, mode)
+            self._check_conformance(item, cassette, mode)
         return result
 
-    def _check_conformance(self, cassette: Any, mode: str) -> None:
+    def _check_conformance(self, item: pytest.Item, cassette: Any, mode: str) -> None:
         from harness.recording.replay_check import check_played
 
         outcome = check_played(cassette, self.scope)
         if outcome.drift:
-            self.drift.append(outcome.drift)
+            item.user_properties.append((DRIFT_PROPERTY, outcome.drift))  # reaches the controller under xdist
         if outcome.failure is None:
             return
         if mode == "warn":
             warnings.warn(ConformanceWarning(str(outcome.failure)), stacklevel=1)
             return
-        raise ConformanceFailure(str(outcome.failure), location=outcome.failure.location)
+        raise outcome.failure
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
         report = yield
         if report.when == "call":
             item.stash[_PASSED] = report.passed
+            if call.excinfo is not None and call.excinfo.errisinstance(ConformanceFailure):
+                # About the cassette, not a line of code: the message alone, not the plugin's frames.
+                report.longrepr = f"harness.errors.ConformanceFailure: {call.excinfo.value}"
         return report
 
     @pytest.hookimpl(wrapper=True)
@@ -141,4 +178,24 @@ class RecordingGlue:
             if guard is not None:
                 note = guard.finish()
                 if note:
-                    self.kept.append(note)
+                    item.user_properties.append((KEPT_PROPERTY, note))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Collect each test's notes from its last report: here, or from the workers under xdist."""
+        if report.when == "teardown":
+            for name, value in report.user_properties:
+                if name in self.notes:
+                    self.notes[name].append(str(value))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        drift = sorted(set(self.notes[DRIFT_PROPERTY]))
+        if drift:
+            terminalreporter.section("vlmrun cassettes recorded against another API description")
+            for line in drift:
+                terminalreporter.write_line(line)
+            terminalreporter.write_line("Re-record them (--record-mode=rewrite) to refresh, once they pass.")
+        kept = self.notes[KEPT_PROPERTY]
+        if kept:
+            terminalreporter.section("vlmrun cassettes kept under --record-mode=rewrite")
+            for line in kept:
+                terminalreporter.write_line(line)

@@ -23,15 +23,57 @@ _SECRET_FIELD = re.compile(r"(^|_)(api_?key|token|secret|password|passwd|authori
 _SECRET_VALUE = re.compile(r"^(Bearer\s+\S+|sk-[A-Za-z0-9_\-]{16,})$")
 
 
+# Values known to be secret in this process (the API key the fixtures use), redacted wherever
+# they appear: in a prompt's text, an echoed field, a header, a URL. Shorter values would
+# redact innocent text.
+_KNOWN: set[str] = set()
+_MIN_KNOWN = 8
+
+
+class Secret(str):
+    """A key that prints as `<redacted>`: pytest shows a test's arguments in its tracebacks and
+    reports (junit too), so the key fixture's value must not show itself there. Everything
+    that uses it as a string (an SDK building `Authorization`) gets the real value."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(REDACTED)
+
+
+def remember_secret(value: str | None) -> None:
+    """Redact `value` wherever it appears in what the harness writes, from now on in this process."""
+    if value and len(value) >= _MIN_KNOWN:
+        _KNOWN.add(value)
+
+
+def _without_known(text: str) -> str:
+    for value in _KNOWN:
+        if value in text:
+            text = text.replace(value, REDACTED)
+    return text
+
+
 def is_secret_field(name: str) -> bool:
     return bool(_SECRET_FIELD.search(name))
 
 
 def scrub_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+    return {k: (REDACTED if k.lower() in SECRET_HEADERS else _known_in(v)) for k, v in headers.items()}
+
+
+def _known_in(value: Any) -> Any:
+    if not _KNOWN:
+        return value
+    if isinstance(value, str):
+        return _without_known(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_known_in(v) for v in value)
+    return value
 
 
 def scrub_uri(uri: str) -> str:
+    uri = _without_known(uri) if _KNOWN else uri
     parts = urlsplit(uri)
     if not parts.query and "@" not in parts.netloc:
         return uri
@@ -53,7 +95,23 @@ def scrub_json(value: Any) -> Any:
         return [scrub_json(v) for v in value]
     if isinstance(value, str) and _SECRET_VALUE.match(value):
         return REDACTED
+    if isinstance(value, str) and _KNOWN:
+        return _without_known(value)
     return value
+
+
+def _known_in_text(body: bytes | str) -> bytes | str:
+    """A known secret in a body that is not JSON (a stream, a form, plain text)."""
+    if not _KNOWN:
+        return body
+    if isinstance(body, str):
+        return _without_known(body)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body
+    cleaned = _without_known(text)
+    return body if cleaned == text else cleaned.encode("utf-8")
 
 
 def scrub_body(body: bytes | str | None) -> bytes | str | None:
@@ -64,7 +122,7 @@ def scrub_body(body: bytes | str | None) -> bytes | str | None:
     try:
         parsed = json.loads(raw)
     except (ValueError, RecursionError):
-        return body
+        return _known_in_text(body)
     cleaned = scrub_json(parsed)
     if cleaned == parsed:
         return body

@@ -93,7 +93,7 @@ def differences(live: Any, recorded: Any, *, limit: int = 6) -> list[str]:
 
 def _short(value: Any) -> str:
     text = value if value == "<absent>" else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 80 else text[:77] + "…"
+    return text if len(text) <= 160 else text[:157] + "…"
 
 
 def vlmrun_body(live: Any, recorded: Any) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from harness.errors import CassetteError
 from harness.files import write_atomic
-from harness.recording.cassette_io import document_for, load_file, parse_document
+from harness.recording.cassette_io import document_for, load_file
+from harness.recording.cassette_parse import parse_document
 from harness.recording.cassette_yaml import dump_document, load_yaml
 from harness.recording.verify import find_cassettes
 

@@ -1,15 +1,20 @@
 """Turning vcrpy's "can't overwrite cassette" into a `CassetteMiss` a person can act on.
 
 The message names the cassette, the request, the closest recorded interaction and the
-canonical paths that differ (which skill, which field), then how to re-record.
+canonical paths that differ (which skill, which field; for a bundle, which files inside it),
+then the one thing to do next for the record mode in use.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.errors import CassetteMiss
+from harness.canonical import effective_bundle
+from harness.errors import BundleError, CassetteMiss
+from harness.files import display_path
 from harness.recording.matcher import canonical_body, differences
 from harness.recording.scope import Scope
 
@@ -32,32 +37,87 @@ def _label(request: Any) -> str:
     return f"{request.method} {parts.path}{'?' + parts.query if parts.query else ''}"
 
 
-def miss_from_vcr(miss: Any, scope: Scope | None = None) -> CassetteMiss:
+def _mode(cassette: Any) -> str:
+    mode = cassette.record_mode
+    return str(getattr(mode, "value", mode))
+
+
+def _next_step(mode: str, exists: bool, test: str | None) -> str:
+    where = f" ({test})" if test else ""
+    if not exists:
+        return f"The cassette does not exist yet: record it with --record-mode=once{where}."
+    if mode == "once":
+        return (
+            f"To record it: --record-mode=new_episodes adds it to the cassette, --record-mode=rewrite records "
+            f"the test afresh{where}; or fix the call."
+        )
+    return f"If the call changed on purpose, re-record with --record-mode=rewrite{where}; otherwise fix the call."
+
+
+def _files(data: Any) -> dict[str, bytes] | None:
+    from harness.bundles import read_zip_entries
+    from harness.bundles.decode import decode_base64
+
+    if not isinstance(data, str):
+        return None
+    try:
+        return read_zip_entries(decode_base64(data))
+    except BundleError:
+        return None
+
+
+def _skills(request: Any) -> list[Any]:
+    try:
+        body = json.loads(request.body or b"")
+    except (TypeError, ValueError):
+        return []
+    skills = body.get("skills") if isinstance(body, dict) else None
+    return skills if isinstance(skills, list) else []
+
+
+def bundle_changes(live: Any, recorded: Any) -> list[str]:
+    """For each skill whose bundle differs, the files added, removed or changed inside it."""
+    out = []
+    sent, kept = _skills(live), _skills(recorded)
+    for index, (new_skill, old_skill) in enumerate(zip(sent, kept, strict=False)):
+        if not (isinstance(new_skill, dict) and isinstance(old_skill, dict)):
+            continue
+        new, old = _files(effective_bundle(new_skill)), _files(effective_bundle(old_skill))
+        if new is None or old is None or new == old:
+            continue
+        changes = [f"{p} added" for p in sorted(set(new) - set(old))]
+        changes += [f"{p} removed" for p in sorted(set(old) - set(new))]
+        changes += [
+            f"{p} changed ({len(old[p]):,} → {len(new[p]):,} bytes)"
+            for p in sorted(set(new) & set(old))
+            if new[p] != old[p]
+        ]
+        out.append(f"skills[{index}] bundle: {'; '.join(changes)}")
+    return out
+
+
+def miss_from_vcr(miss: Any, scope: Scope | None = None, *, test: str | None = None) -> CassetteMiss:
     """The miss explained against the cassette's VLM Run requests (all of them without a scope)."""
     cassette = miss.cassette
     live = cassette.filter_request(miss.failed_request) or miss.failed_request
-    recorded_requests = [r for r in cassette.requests if scope is None or scope.owns(r)]
-    path = getattr(cassette, "_path", "<cassette>")
-    lines = [
-        f"No recorded interaction matches {_label(live)} in cassette {path} (record mode {cassette.record_mode!s})."
-    ]
-    candidates = [
-        (i, req)
-        for i, req in enumerate(cassette.requests)
-        if (scope is None or scope.owns(req))
-        and req.method == live.method
-        and urlsplit(str(req.uri)).path == urlsplit(str(live.uri)).path
-    ]
-    if not candidates:
-        recorded = sorted({_label(r) for r in recorded_requests}) or ["nothing"]
-        lines.append(f"The cassette holds no {live.method} to that path; it has: {', '.join(recorded)}.")
-    else:
+    path = str(getattr(cassette, "_path", "<cassette>"))
+    mode = _mode(cassette)
+    exists = Path(path).is_file()
+    lines = [f"No recorded interaction matches {_label(live)} in cassette {display_path(path)} (record mode {mode})."]
+    mine = [(i, r) for i, r in enumerate(cassette.requests) if scope is None or scope.owns(r)]
+    same_path = urlsplit(str(live.uri)).path
+    candidates = [(i, r) for i, r in mine if r.method == live.method and urlsplit(str(r.uri)).path == same_path]
+    if not candidates and mine:
+        recorded = ", ".join(sorted({_label(r) for _, r in mine}))
+        lines.append(f"The cassette holds no {live.method} to that path; it has: {recorded}.")
+    elif candidates:
         best_index, best = min(candidates, key=lambda c: len(differences(live, c[1], limit=1000)))
         diffs = differences(live, best)
         if diffs:
             lines.append(f"Closest recorded: interaction {best_index}; what differs in the canonical request:")
             lines += [f"  {d}" for d in diffs]
+            lines += [f"  {change}" for change in bundle_changes(live, best)]
         elif canonical_body(live).key == canonical_body(best).key:
             lines.append(f"Interaction {best_index} matches but was already played; a test replays each once.")
-    lines.append("Re-record with --record-mode=once (new cassettes) or --record-mode=rewrite, or fix the call.")
+    lines.append(_next_step(mode, exists, test))
     return CassetteMiss("\n".join(lines))

@@ -126,7 +126,14 @@ class ScopedPersister:
         path = Path(cassette_path)
         if any(owned):
             pairs = list(zip(requests, responses, strict=True))
-            write_pairs(path, pairs, owned, metadata=cassette_dict.get("metadata"), serializer=serializer)
+            write_pairs(
+                path,
+                pairs,
+                owned,
+                metadata=cassette_dict.get("metadata"),
+                serializer=serializer,
+                embedded=self.scope.embedded,
+            )
         else:  # another API's cassette under the safe rewrite: vcrpy's own bytes, written atomically
             from vcr.serialize import serialize
 

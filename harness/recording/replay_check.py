@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.contract import load_contract
 from harness.errors import ConformanceFailure
+from harness.files import display_path
 from harness.recording.conformance import Finding, Report, check_recorded, description_drift
 from harness.recording.interaction import Interaction
 from harness.recording.scope import Scope
@@ -26,7 +27,7 @@ class ReplayCheck:
 
 def check_played(cassette: Any, scope: Scope) -> ReplayCheck:
     contract = load_contract()
-    path = str(getattr(cassette, "_path", "<cassette>"))
+    path = display_path(getattr(cassette, "_path", "<cassette>"))
     findings: list[Finding] = []
     labels = {}
     for index, (request, response) in enumerate(cassette.data):

@@ -61,6 +61,8 @@ class Scope:
 
     hosts: frozenset[str] = VLMRUN_HOSTS
     origins: set[Origin] = field(default_factory=set)
+    embedded: str | None = None
+    """`http://127.0.0.1:PORT` of the session's embedded reference server, once it runs."""
 
     @classmethod
     def build(cls, extra_hosts: Iterable[str] = (), base_urls: Iterable[str | None] = ()) -> Scope:

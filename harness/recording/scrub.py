@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.secrets import REDACTED, SECRET_HEADERS, scrub_body, scrub_headers, scrub_json, scrub_uri
+from harness.secrets import REDACTED, scrub_body, scrub_headers, scrub_json, scrub_uri
 
 __all__ = [
     "REDACTED",
@@ -23,9 +23,8 @@ __all__ = [
 
 def scrub_vcr_request(request: Any) -> Any:
     """vcrpy `before_record_request`: mutate a copy-safe vcr Request in place and return it."""
-    for name in list(request.headers):
-        if name.lower() in SECRET_HEADERS:
-            request.headers[name] = REDACTED
+    for name, value in scrub_headers(dict(request.headers)).items():
+        request.headers[name] = value
     request.uri = scrub_uri(request.uri)
     request.body = scrub_body(request.body)
     return request

@@ -26,15 +26,19 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from harness.headers import VOLATILE_HEADERS
 from harness.recording.blobs import stash_bundles
 from harness.recording.cassette_file import compact_json, json_with_bundles, parse_json
 from harness.recording.cassette_yaml import Flow
-from harness.secrets import REDACTED, SECRET_HEADERS, scrub_body, scrub_uri
+from harness.secrets import REDACTED, scrub_body, scrub_headers, scrub_uri
 
 FORMAT = 2
 KEY = "vlmrun_harness"  # the per-interaction mark in a response, and the cassette's top-level stamp
 JSON = "json"
 EVENT_STREAM = "text/event-stream"
+# Where recordings of the embedded reference server say they went: a reserved, never-routable name.
+EMBEDDED_ORIGIN = "http://vlmrun-reference.invalid"
+VOLATILE_RESPONSE_HEADERS = frozenset({"date"})  # the server's clock, meaningless on replay
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -80,7 +84,7 @@ def request_bytes(request: Any) -> bytes:
 
 def encode_request(request: Any, stash: dict[str, bytes]) -> tuple[dict[str, Any], str | None]:
     """vcrpy's request mapping, scrubbed, with a JSON body indented and its bundles stashed."""
-    headers = {k: Flow([REDACTED if k.lower() in SECRET_HEADERS else v]) for k, v in request.headers.items()}
+    headers = {k: Flow([v]) for k, v in scrub_headers(dict(request.headers)).items()}
     raw = request_bytes(request)
     scrubbed = scrub_body(raw)
     raw = scrubbed if isinstance(scrubbed, bytes) else raw
@@ -103,8 +107,8 @@ def encode_response(response: Mapping[str, Any]) -> tuple[dict[str, Any], str | 
 
     out = decode_response(copy.deepcopy(dict(response)))  # gzip/deflate: store what the client read
     headers = {
-        k: Flow([REDACTED] if k.lower() in SECRET_HEADERS else (v if isinstance(v, list | tuple) else [v]))
-        for k, v in (out.get("headers") or {}).items()
+        k: Flow([REDACTED] if v == REDACTED else (v if isinstance(v, list | tuple) else [v]))
+        for k, v in scrub_headers(out.get("headers") or {}).items()
     }
     body = out.get("body") if isinstance(out.get("body"), dict) else {"string": out.get("body")}
     raw = body.get("string")
@@ -139,10 +143,25 @@ def _scrub_events(text: str) -> str:
     return "".join(line + sep for line, sep in zip(lines, [*separators, ""], strict=True))
 
 
-def encode_pair(request: Any, response: Mapping[str, Any], stash: dict[str, bytes]) -> dict[str, Any]:
-    """The stored form of one VLM Run interaction (the mark says how to restore its bytes)."""
+def _stable(headers: dict[str, Any], drop: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Headers sorted by name, volatile ones dropped: re-recording the same calls gives the same file."""
+    return {k: headers[k] for k in sorted(headers, key=str.lower) if k.lower() not in drop}
+
+
+def encode_pair(
+    request: Any, response: Mapping[str, Any], stash: dict[str, bytes], *, embedded: str | None = None
+) -> dict[str, Any]:
+    """The stored form of one VLM Run interaction (the mark says how to restore its bytes).
+
+    `embedded`: the origin (`http://127.0.0.1:PORT`) of the session's embedded reference server,
+    stored as `EMBEDDED_ORIGIN`, since its port is new every session.
+    """
     req, req_kind = encode_request(request, stash)
     res, res_kind = encode_response(response)
+    if embedded and (req["uri"] == embedded or req["uri"].startswith(embedded + "/")):
+        req["uri"] = EMBEDDED_ORIGIN + req["uri"][len(embedded) :]
+    req["headers"] = _stable(req["headers"], VOLATILE_HEADERS)
+    res["headers"] = _stable(res["headers"], VOLATILE_RESPONSE_HEADERS)
     res.pop(KEY, None)
     res[KEY] = {k: v for k, v in (("request_body", req_kind), ("response_body", res_kind)) if v}
     return {"request": req, "response": res}

@@ -16,28 +16,9 @@ from typing import Any
 from harness.bundles import decode_bundle
 from harness.canonical import canonicalize
 from harness.errors import BundleError
+from harness.headers import VOLATILE_HEADERS
 from harness.secrets import REDACTED, SECRET_HEADERS, SECRET_QUERY, scrub_json
 from harness.snapshots.capture import CapturedRequest, from_httpx
-
-VOLATILE_HEADERS = frozenset(
-    {
-        "host",
-        "connection",
-        "accept-encoding",
-        "content-length",
-        "user-agent",
-        "x-stainless-package-version",
-        "x-stainless-os",
-        "x-stainless-arch",
-        "x-stainless-runtime",
-        "x-stainless-runtime-version",
-        "x-stainless-retry-count",
-        "x-stainless-read-timeout",
-        "x-stainless-timeout",
-        "idempotency-key",
-    }
-)
-"""Headers that differ between machines, runs or SDK patch releases, not between meanings."""
 
 
 def bundle_fingerprint(zip_bytes: bytes) -> dict[str, Any]:

@@ -113,10 +113,12 @@ def test_junk_is_excluded(tmp_path: Path) -> None:
     assert build_bundle_from_directory(skill) == clean
 
 
-def test_other_dotfiles_are_kept(tmp_path: Path) -> None:
+def test_dotfiles_are_kept_only_when_asked(tmp_path: Path) -> None:
     skill = make_skill(tmp_path / "s")
     (skill / ".env.example").write_text("A=1\n")
-    assert ".env.example" in [i.filename for i in entries(build_bundle_from_directory(skill))]
+    assert ".env.example" not in [i.filename for i in entries(build_bundle_from_directory(skill))]
+    kept = build_bundle_from_directory(skill, include_hidden=True)
+    assert ".env.example" in [i.filename for i in entries(kept)]
 
 
 @pytest.mark.parametrize("target", ["file", "dir", "dangling"])

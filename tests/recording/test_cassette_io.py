@@ -414,25 +414,42 @@ def test_save_refuses_garbage_from_hooks_with_a_cassette_error(cassette: Path) -
 
 _SAVER = textwrap.dedent(
     """
+    import contextlib
     import sys
+    import time
     from pathlib import Path
 
-    import yaml
-
-    from harness.recording.cassette_io import save_interactions
+    from harness.recording import cassette_io
     from tests.recording._cassettes import interaction
 
     path, version = Path(sys.argv[1]), int(sys.argv[2])
-    items = [interaction({"version": version, "i": i, "rows": list(range(40))}) for i in range(1000)]  # ~0.2 s a dump
-    real_dump = yaml.dump
+    rounds = [
+        [interaction({"version": version, "round": r, "i": i, "rows": list(range(40))}) for i in range(1000)]
+        for r in (0, 1)
+    ]  # alternated: a save whose content would not change leaves the file alone and writes nothing
+    real_writer = cassette_io.atomic_writer
 
-    def announced_dump(*args, **kwargs):
-        print("dumping", flush=True)  # the temp file exists and is being written
-        return real_dump(*args, **kwargs)
+    class HalfThenTheRest:
+        def __init__(self, stream):
+            self.stream = stream
 
-    yaml.dump = announced_dump
+        def write(self, data):
+            half = len(data) // 2
+            self.stream.write(data[:half])
+            self.stream.flush()
+            print("dumping", flush=True)  # the temp file exists and holds half the cassette
+            time.sleep(0.2)
+            return self.stream.write(data[half:])
+
+    @contextlib.contextmanager
+    def announced_writer(target):
+        with real_writer(target) as stream:
+            yield HalfThenTheRest(stream)
+
+    cassette_io.atomic_writer = announced_writer
     while True:
-        save_interactions(path, items)
+        for items in rounds:
+            cassette_io.save_interactions(path, items)
     """
 )
 
