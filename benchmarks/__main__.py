@@ -28,13 +28,14 @@ from benchmarks import (
     bench_miss,
     bench_properties,
     bench_replay,
+    bench_scale,
     bench_servers,
     bench_startup,
 )
 from benchmarks.common import REPRODUCE, Headline, log, version
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-ORDER = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "F1", "G1", "properties")
+ORDER = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "S1", "F1", "G1", "properties")
 ALIASES = {
     "digest": ("P4",),
     "recording": ("P1", "P2", "P3", "P7"),
@@ -42,6 +43,7 @@ ALIASES = {
     "servers": ("P6",),
     "startup": ("F1",),
     "guest": ("G1",),
+    "scale": ("S1",),
 }
 TITLES = {
     "P1": "matching at 1,000 interactions: ours vs vcrpy body vs cassetter",
@@ -51,6 +53,7 @@ TITLES = {
     "P5": "harness check vs schemathesis alone",
     "P6": "reference server vs Prism mock",
     "P7": "replay miss to failure, openai 3.x and 1.x",
+    "S1": "replay and load at any size: ours vs vcrpy body vs cassetter",
     "F1": "pytest start-up with the package installed",
     "G1": "pytest-recording's own suite with and without the harness",
     "properties": "property tests in-process vs loopback (supports P5)",
@@ -101,6 +104,10 @@ def _runners(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[], 
         r = bench_miss.run(contrast=not args.no_retry_contrast)
         return bench_miss.to_markdown(r), bench_miss.headlines(r)
 
+    def s1() -> Section:
+        r = bench_scale.run(workdir / "s1", large=args.scale_large, budget_s=args.scale_budget)
+        return bench_scale.to_markdown(r), bench_scale.headlines(r)
+
     def f1() -> Section:
         r = bench_startup.run(workdir / "f1", rounds=args.startup_rounds)
         return bench_startup.to_markdown(r), bench_startup.headlines(r)
@@ -115,7 +122,7 @@ def _runners(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[], 
 
     return {
         **{"P1": p1, "P2": p2, "P3": p3, "P4": p4, "P5": p5, "P6": p6, "P7": p7},
-        **{"F1": f1, "G1": g1, "properties": properties},
+        **{"S1": s1, "F1": f1, "G1": g1, "properties": properties},
     }
 
 
@@ -155,6 +162,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--startup-rounds", type=int, default=15, help="F1: interleaved pytest runs per environment (default 15)"
     )
+    parser.add_argument("--scale-large", type=int, default=2000, help="S1: calls in the large end-to-end test")
+    parser.add_argument("--scale-budget", type=float, default=4.0, help="S1: seconds of peer lookups per pass")
     parser.add_argument("--examples", type=int, default=100, help="properties: max_examples (default 100)")
     parser.add_argument("--property-repeats", type=int, default=3, help="properties: passes per mode (default 3)")
     return parser
