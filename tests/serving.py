@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -50,3 +53,33 @@ def harness_serve(key: str, cwd: Path | None = None) -> Iterator[Served]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+class _OtherApi(BaseHTTPRequestHandler):
+    """Another team's API: echoes the path with a secret-looking field the harness must leave alone."""
+
+    secret = "cs_live_123"
+
+    def do_GET(self) -> None:
+        body = json.dumps({"path": self.path, "client_secret": self.secret}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def other_api(secret: str = _OtherApi.secret) -> Iterator[ThreadingHTTPServer]:
+    """A loopback stand-in for a third-party API, stopped on exit (or earlier with `shutdown()`)."""
+    handler = type("OtherApi", (_OtherApi,), {"secret": secret})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

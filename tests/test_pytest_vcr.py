@@ -8,13 +8,13 @@ another API's test on a loopback stand-in keeps pytest-recording's own behaviour
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests import serving
 
 NO_CACHE = ["-p", "no:cacheprovider"]
 OFFLINE = ["--record-mode=none", "--block-network", "--vlmrun-base-url", "http://127.0.0.1:9/v1", *NO_CACHE]
@@ -104,27 +104,10 @@ def test_a_test_that_no_longer_records_loses_its_cassette_under_rewrite(
 # -- another API beside VLM Run -------------------------------------------------------------------
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = json.dumps({"path": self.path, "client_secret": "cs_live_123"}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def other_api() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving.other_api() as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
 
 
 OTHER_TEST = """

@@ -38,7 +38,7 @@ def compact_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
@@ -63,7 +63,7 @@ def _yaml_safe(value: Any, depth: int = 0) -> bool:
 def parse_json(text: str) -> Any:
     """The JSON value of `text`, or `_NOT_JSON` when it is not JSON or YAML could not hold it exactly."""
     try:
-        value = json.loads(text, object_pairs_hook=_unique_pairs)
+        value = json.loads(text, object_pairs_hook=unique_pairs)
     except (ValueError, RecursionError):
         return _NOT_JSON
     return value if _yaml_safe(value) else _NOT_JSON
@@ -158,20 +158,20 @@ def decode_body(node: Any, *, fetch: Callable[[str], bytes] | None = None) -> by
 # -- interactions ------------------------------------------------------------------------------
 
 
-def _mapping(node: Any, what: str) -> dict[str, Any]:
+def mapping(node: Any, what: str) -> dict[str, Any]:
     if not isinstance(node, dict):
         raise Malformed(f"{what} must be a mapping, not {type(node).__name__}")
     return node
 
 
-def _require(node: dict[str, Any], key: str, what: str) -> Any:
+def require(node: dict[str, Any], key: str, what: str) -> Any:
     if key not in node or node[key] is None:
         raise Malformed(f"{what} has no {key!r}")
     return node[key]
 
 
-def _decode_headers(node: Any, what: str) -> dict[str, list[str]]:
-    headers = _mapping({} if node is None else node, f"{what} 'headers'")
+def decode_headers(node: Any, what: str) -> dict[str, list[str]]:
+    headers = mapping({} if node is None else node, f"{what} 'headers'")
     out: dict[str, list[str]] = {}
     for name, value in headers.items():
         values = value if isinstance(value, list) else [value]
@@ -182,24 +182,24 @@ def _decode_headers(node: Any, what: str) -> dict[str, list[str]]:
 
 
 def decode_interaction(node: Any, index: int, fetch: Callable[[str], bytes]) -> Interaction:
-    node = _mapping(node, "interaction")
-    req = _mapping(_require(node, "request", "interaction"), "request")
-    res = _mapping(_require(node, "response", "interaction"), "response")
-    status = _require(res, "status", "response")
+    node = mapping(node, "interaction")
+    req = mapping(require(node, "request", "interaction"), "request")
+    res = mapping(require(node, "response", "interaction"), "response")
+    status = require(res, "status", "response")
     status = status if isinstance(status, dict) else {"code": status}
-    code = _require(status, "code", "response 'status'")
+    code = require(status, "code", "response 'status'")
     if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
         raise Malformed(f"response status code must be an integer from 100 to 599, not {code!r}")
     request = RecordedRequest(
-        method=str(_require(req, "method", "request")).upper(),
-        uri=str(_require(req, "uri", "request")),
-        headers=_decode_headers(req.get("headers"), "request"),
+        method=str(require(req, "method", "request")).upper(),
+        uri=str(require(req, "uri", "request")),
+        headers=decode_headers(req.get("headers"), "request"),
         body=decode_body(req.get("body"), fetch=fetch),
     )
     response = RecordedResponse(
         status=code,
         reason=str(status.get("message") or ""),
-        headers=_decode_headers(res.get("headers"), "response"),
+        headers=decode_headers(res.get("headers"), "response"),
         body=decode_body(res.get("body")),
     )
     return Interaction(request, response, index)

@@ -20,7 +20,14 @@ from harness.errors import CassetteError
 from harness.recording import vcr_format
 from harness.recording.blobs import BlobStore
 from harness.recording.cassette_file import HARNESS_FORMAT as FORMAT_1
-from harness.recording.cassette_file import Malformed, decode_interaction
+from harness.recording.cassette_file import (
+    Malformed,
+    decode_headers,
+    decode_interaction,
+    mapping,
+    require,
+    unique_pairs,
+)
 from harness.recording.cassette_yaml import load_yaml
 from harness.recording.interaction import Interaction
 from harness.recording.scope import mark
@@ -61,7 +68,7 @@ def is_harness_document(data: bytes) -> bool:
 def parse_text(path: Path, data: bytes, json_file: bool) -> Any:
     try:
         if json_file:
-            return json.loads(data, object_pairs_hook=_unique)
+            return json.loads(data, object_pairs_hook=unique_pairs)
         return load_yaml(data)
     except yaml.MarkedYAMLError as exc:
         mark_ = exc.problem_mark
@@ -71,53 +78,22 @@ def parse_text(path: Path, data: bytes, json_file: bool) -> Any:
         raise CassetteError(f"Cassette {path} is not valid {'JSON' if json_file else 'YAML'}: {exc}") from None
 
 
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
-
-
-def _mapping(node: Any, what: str) -> dict[str, Any]:
-    if not isinstance(node, dict):
-        raise Malformed(f"{what} must be a mapping, not {type(node).__name__}")
-    return node
-
-
-def _require(node: dict[str, Any], key: str, what: str) -> Any:
-    if key not in node or node[key] is None:
-        raise Malformed(f"{what} has no {key!r}")
-    return node[key]
-
-
-def _headers(node: Any, what: str) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for name, value in _mapping({} if node is None else node, f"{what} 'headers'").items():
-        values = value if isinstance(value, list) else [value]
-        if any(isinstance(v, dict | list) for v in values):
-            raise Malformed(f"{what} header {name!r} must be a string or a list of strings")
-        out[str(name)] = [str(v) for v in values]
-    return out
-
-
 def _pair(node: Any, blobs: BlobStore, index: int) -> tuple[Any, dict[str, Any], bool]:
     """A vcrpy (request, response) from a stored interaction; marked ones get their exact bytes back."""
-    node = _mapping(node, "interaction")
-    req = _mapping(_require(node, "request", "interaction"), "request")
-    res = _mapping(_require(node, "response", "interaction"), "response")
-    status = _require(res, "status", "response")
+    node = mapping(node, "interaction")
+    req = mapping(require(node, "request", "interaction"), "request")
+    res = mapping(require(node, "response", "interaction"), "response")
+    status = require(res, "status", "response")
     status = status if isinstance(status, dict) else {"code": status}
-    code = _require(status, "code", "response 'status'")
+    code = require(status, "code", "response 'status'")
     if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
         raise Malformed(f"response status code must be an integer from 100 to 599, not {code!r}")
     body = req.get("body")
     if body is not None and not isinstance(body, str | bytes):
         raise Malformed(f"request body must be a string, not {type(body).__name__}")
-    headers = _headers(req.get("headers"), "request")
+    headers = decode_headers(req.get("headers"), "request")
     request = Request(
-        str(_require(req, "method", "request")).upper(), str(_require(req, "uri", "request")), body, headers
+        str(require(req, "method", "request")).upper(), str(require(req, "uri", "request")), body, headers
     )
     res_body = res.get("body")
     string = res_body.get("string") if isinstance(res_body, dict) else res_body
@@ -126,7 +102,7 @@ def _pair(node: Any, blobs: BlobStore, index: int) -> tuple[Any, dict[str, Any],
     response: dict[str, Any] = {
         **{k: v for k, v in res.items() if k not in ("status", "headers", "body")},
         "status": {"code": code, "message": str(status.get("message") or "")},
-        "headers": _headers(res.get("headers"), "response"),
+        "headers": decode_headers(res.get("headers"), "response"),
         "body": {"string": string.encode("utf-8") if isinstance(string, str) else string},
     }
     owned = vcr_format.is_stored_pair(response)

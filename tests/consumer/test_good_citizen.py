@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from vcr.serializers import yamlserializer
 
 from harness.reference.app import ServerConfig, create_app
 from harness.reference.server import serve_in_thread
+from tests import serving
 from tests.consumer.env import ConsumerEnv, explain, find_uv, locked
 
 KEY = "sk-consumer-secret-0b5f3e1d9c7a"
@@ -172,26 +172,10 @@ except ImportError:  # the harness uninstalled: plain pytest-recording replays t
 """
 
 
-class _StandIn(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = json.dumps({"path": self.path, "client_secret": "cs_standin"}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def standin() -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _StandIn)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving.other_api("cs_standin") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
