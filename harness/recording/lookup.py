@@ -17,8 +17,10 @@ from typing import Any
 
 from harness.recording.matcher import request_key
 from harness.recording.scope import Scope
+from harness.recording.vcr_format import request_bytes
 
 _INSTALLED = "_vlmrun_harness_index"
+_RECENT = 64  # live requests whose key is kept: a test's calls in flight, not its history
 
 
 class KeyIndex:
@@ -29,6 +31,7 @@ class KeyIndex:
         self.scope = scope
         self.by_key: defaultdict[tuple[Any, ...], list[int]] = defaultdict(list)
         self.indexed = 0
+        self.recent: dict[tuple[str, str, bytes], tuple[Any, ...]] = {}
 
     def _catch_up(self) -> None:
         data = self.cassette.data
@@ -43,11 +46,20 @@ class KeyIndex:
         if not self.scope.owns(request):
             yield from type(cassette)._responses(cassette, request)
             return
-        filtered = cassette._before_record_request(request)
-        if filtered is None:
-            return
+        seen = (str(request.method), str(request.uri), request_bytes(request))
+        key = self.recent.get(seen)
+        if key is None:
+            # vcrpy asks for each live request two or three times (can it play? then play): the
+            # filters (a deep copy, our scrubbing) run once per distinct request, not per ask.
+            filtered = cassette._before_record_request(request)
+            if filtered is None:
+                return
+            key = request_key(filtered)
+            if len(self.recent) >= _RECENT:
+                self.recent.clear()
+            self.recent[seen] = key
         self._catch_up()
-        for index in self.by_key.get(request_key(filtered), ()):
+        for index in self.by_key.get(key, ()):
             yield index, cassette.data[index][1]
 
 
