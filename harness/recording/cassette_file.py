@@ -181,7 +181,11 @@ def decode_headers(node: Any, what: str) -> dict[str, list[str]]:
     return out
 
 
-def decode_interaction(node: Any, index: int, fetch: Callable[[str], bytes]) -> Interaction:
+def interaction_parts(node: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], int]:
+    """A stored interaction's request and response mappings, its status mapping and code, checked.
+
+    The same in every format the harness reads (format 1 here, format 2 and plain vcrpy in
+    `cassette_parse`)."""
     node = mapping(node, "interaction")
     req = mapping(require(node, "request", "interaction"), "request")
     res = mapping(require(node, "response", "interaction"), "response")
@@ -190,6 +194,11 @@ def decode_interaction(node: Any, index: int, fetch: Callable[[str], bytes]) -> 
     code = require(status, "code", "response 'status'")
     if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
         raise Malformed(f"response status code must be an integer from 100 to 599, not {code!r}")
+    return req, res, status, code
+
+
+def decode_interaction(node: Any, index: int, fetch: Callable[[str], bytes]) -> Interaction:
+    req, res, status, code = interaction_parts(node)
     request = RecordedRequest(
         method=str(require(req, "method", "request")).upper(),
         uri=str(require(req, "uri", "request")),

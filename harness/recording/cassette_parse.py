@@ -24,7 +24,7 @@ from harness.recording.cassette_file import (
     Malformed,
     decode_headers,
     decode_interaction,
-    mapping,
+    interaction_parts,
     require,
     unique_pairs,
 )
@@ -80,14 +80,7 @@ def parse_text(path: Path, data: bytes, json_file: bool) -> Any:
 
 def _pair(node: Any, blobs: BlobStore, index: int) -> tuple[Any, dict[str, Any], bool]:
     """A vcrpy (request, response) from a stored interaction; marked ones get their exact bytes back."""
-    node = mapping(node, "interaction")
-    req = mapping(require(node, "request", "interaction"), "request")
-    res = mapping(require(node, "response", "interaction"), "response")
-    status = require(res, "status", "response")
-    status = status if isinstance(status, dict) else {"code": status}
-    code = require(status, "code", "response 'status'")
-    if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
-        raise Malformed(f"response status code must be an integer from 100 to 599, not {code!r}")
+    req, res, status, code = interaction_parts(node)
     body = req.get("body")
     if body is not None and not isinstance(body, str | bytes):
         raise Malformed(f"request body must be a string, not {type(body).__name__}")
