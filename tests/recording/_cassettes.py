@@ -126,3 +126,21 @@ def read_sse(body: bytes) -> list[dict[str, Any]]:
         elif name == "retry" and value.isdigit():
             retry = int(value)
     return events
+
+
+def edited(document: Any, **paths: Any) -> dict[str, Any]:
+    """A copy of `document` with `a__b__0=value` set (`None` deletes the key; `KEY` stands for the harness's key)."""
+    from harness.recording.vcr_format import KEY
+
+    out: dict[str, Any] = json.loads(json.dumps(document))
+    for path, value in paths.items():
+        *parents, last = [KEY if part == "KEY" else part for part in path.split("__")]
+        node: Any = out
+        for part in parents:
+            node = node[int(part)] if part.isdigit() else node[part]
+        key: Any = int(last) if last.isdigit() else last
+        if value is None:
+            del node[key]
+        else:
+            node[key] = value
+    return out

@@ -27,6 +27,7 @@ from tests.recording._cassettes import (
     URL,
     compact,
     copy_format_1,
+    edited,
     read_sse,
     write_yaml,
 )
@@ -224,19 +225,7 @@ VALID: dict[str, Any] = {
 
 
 def _broken(**paths: Any) -> dict[str, Any]:
-    """VALID with `a__b__0=value` set (`None` deletes the key)."""
-    document: dict[str, Any] = json.loads(json.dumps(VALID))
-    for path, value in paths.items():
-        *parents, last = path.split("__")
-        node: Any = document
-        for part in parents:
-            node = node[int(part)] if part.isdigit() else node[part]
-        key: Any = int(last) if last.isdigit() else last
-        if value is None:
-            del node[key]
-        else:
-            node[key] = value
-    return document
+    return edited(VALID, **paths)
 
 
 def test_the_valid_format_1_document_loads(tmp_path: Path) -> None:

@@ -45,6 +45,7 @@ from tests.recording._cassettes import (
     URL,
     compact,
     completion_request,
+    edited,
     inline_skill,
     interaction,
     other_api_pair,
@@ -196,19 +197,7 @@ VALID: dict[str, Any] = {
 
 
 def _broken(**paths: Any) -> dict[str, Any]:
-    """VALID with `a__b__0=value` set (`None` deletes the key; `KEY` stands for the harness's key)."""
-    document: dict[str, Any] = json.loads(json.dumps(VALID))
-    for path, value in paths.items():
-        *parents, last = [KEY if part == "KEY" else part for part in path.split("__")]
-        node: Any = document
-        for part in parents:
-            node = node[int(part)] if part.isdigit() else node[part]
-        key: Any = int(last) if last.isdigit() else last
-        if value is None:
-            del node[key]
-        else:
-            node[key] = value
-    return document
+    return edited(VALID, **paths)
 
 
 def test_the_valid_document_loads(cassette: Path) -> None:
