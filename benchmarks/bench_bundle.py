@@ -39,7 +39,7 @@ from benchmarks.common import (
 )
 from benchmarks.peer_envs import PeerChild, cassetter_child
 from harness.bundles import build_bundle, encode_bundle
-from harness.examples import dict_form
+from harness.docs_examples import dict_form
 from harness.recording import blobs, cassette_file, vcr_format
 from harness.recording.blobs import BlobStore, zip_digest
 from harness.recording.cassette_io import save_interactions

@@ -24,7 +24,7 @@ from benchmarks.common import SEED, Headline, KiB, MiB, time_side_by_side, verdi
 from harness.bundles import build_bundle, canonical_digest, digest_b64, encode_bundle, read_zip_entries
 from harness.bundles.decode import decode_base64
 from harness.bundles.digest import clear_digest_cache
-from harness.examples import inline_bundle
+from harness.docs_examples import inline_bundle
 
 _EOCD = struct.Struct("<4s4H2LH")  # end of central directory
 _CDIR = struct.Struct("<4s6H3L5H2L")  # central directory file header

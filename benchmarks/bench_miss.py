@@ -35,7 +35,7 @@ from benchmarks.common import (
     verdict,
     version,
 )
-from harness.examples import MODEL, dict_form, seed_examples
+from harness.docs_examples import MODEL, dict_form, seed_examples
 from harness.recording.cassette_io import save_interactions
 from harness.recording.configure import configure_vcr
 from harness.recording.interaction import Interaction, RecordedRequest, RecordedResponse

@@ -2,7 +2,7 @@
 
 The suite runs in-process by default and against a live server on request; this shows what
 the socket costs, and how much of either is schemathesis generating the cases. Each mode
-builds the schema the way `tests/properties/target.py` does and drives the fuzzing phase
+builds the schema the way `tests/proptests/target.py` does and drives the fuzzing phase
 through the public API: per operation a Hypothesis test over positive and negative cases
 (`operation.as_strategy`, combined like schemathesis' own builder) calling
 `case.call_and_validate()` with every check. `derandomize=True` makes every mode draw the
@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from benchmarks.common import rotated
 from harness.contract import default_description_path
-from harness.properties.strategies import register
+from harness.proptests.strategies import register
 from harness.reference.app import ServerConfig, create_app
 from harness.reference.server import serve_in_thread
 
@@ -102,7 +102,7 @@ def counted_app() -> tuple[Starlette, RequestCounter]:
 def build_schema(
     *, app: Starlette | None = None, base_url: str | None = None, constants: bool = False
 ) -> schemathesis.BaseSchema:
-    """As `tests/properties/target.py`: bundle strategy, bearer key, both generation modes.
+    """As `tests/proptests/target.py`: bundle strategy, bearer key, both generation modes.
 
     With an app, schemathesis mines string literals from its Python modules and feeds them
     to positive generation (`analysis.constants`, on by default, as in the suite); over

@@ -25,7 +25,7 @@ from harness.recording.cassette_io import read_cassette
 GOAL = 1.3
 
 SCENARIO = ROOT / "tests" / "scenarios" / "test_seed_examples.py"
-SCENARIO_CASSETTES = ROOT / "tests" / "scenarios" / "cassettes"
+SCENARIO_CASSETTES = ROOT / "cassettes"
 DUMMY_BASE_URL = "http://127.0.0.1:9/v1"
 BARE_CONFTEST = f'''"""The plugin's fixtures for bare pytest-recording (benchmark copy; our plugin is disabled).
 

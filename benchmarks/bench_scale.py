@@ -118,7 +118,7 @@ import httpx
 import openai
 import pytest
 
-from harness.examples import MODEL, dict_form, seed_examples
+from harness.docs_examples import MODEL, dict_form, seed_examples
 
 N = {calls}
 EXAMPLES = seed_examples()

@@ -22,7 +22,7 @@ import httpx
 from benchmarks.common import Headline, log, rotated, spread, verdict, version
 from benchmarks.peer_envs import node_version, prism_bin, prism_version
 from benchmarks.servers import ours, prism
-from harness.examples import MODEL, dict_form, seed_examples
+from harness.docs_examples import MODEL, dict_form, seed_examples
 
 OURS = "ours, JSON"
 PRISM = "Prism mock, JSON"

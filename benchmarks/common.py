@@ -25,7 +25,7 @@ from vcr.persisters.filesystem import FilesystemPersister
 from vcr.request import Request
 from vcr.serializers import yamlserializer
 
-from harness.examples import MODEL, PINNED_VERSION, WIRE_FORMS, seed_examples
+from harness.docs_examples import MODEL, PINNED_VERSION, WIRE_FORMS, seed_examples
 from harness.recording.cassette_file import compact_json
 from harness.recording.cassette_io import to_vcr
 from harness.recording.interaction import Interaction, RecordedRequest, RecordedResponse

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from harness.gate.run import GateOptions
 
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
-DIFF_FORMATS = ("text", "json", "markdown", "junit", "githubactions")  # harness.compat.formats.FORMATS
+DIFF_FORMATS = ("text", "json", "markdown", "junit", "githubactions")  # harness.specdiff.formats.FORMATS
 LEVELS = ("ERR", "WARN", "INFO")
 STACK_NAMES = ("vlmrun-pinned", "vlmrun-openai3", "openai-only", "vlmrun-0.5.8")  # harness.matrix.stacks.STACKS
 
@@ -310,8 +310,8 @@ def _matrix(args: argparse.Namespace, console: Console) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from harness.compat import snapshot_documents
-    from harness.compat.command import run as run_diff
+    from harness.specdiff import snapshot_documents
+    from harness.specdiff.command import run as run_diff
     from harness.recording.verify import discover_cassette_dirs, recorded_bodies
 
     root = Path.cwd()
@@ -359,7 +359,7 @@ def _gate_options(args: argparse.Namespace) -> GateOptions:
     _check_report_dir(args.report_dir)
     cassettes = _verify_paths(args.cassettes) if args.cassettes else None
     if args.against:
-        from harness.compat.command import preflight
+        from harness.specdiff.command import preflight
 
         preflight(args.against, args.waivers)
     return GateOptions(

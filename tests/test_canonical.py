@@ -10,7 +10,7 @@ import pytest
 
 from harness.canonical import canonical_diff, canonicalize
 from harness.contract import load_contract
-from harness.examples import INVOICE_SCHEMA, INVOICE_SKILL_MD, WIRE_FORMS, inline_bundle, seed_examples
+from harness.docs_examples import INVOICE_SCHEMA, INVOICE_SKILL_MD, WIRE_FORMS, inline_bundle, seed_examples
 from tests.json_order import shuffled
 
 

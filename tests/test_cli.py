@@ -115,7 +115,7 @@ def test_diff_and_verify_load_no_server(tmp_path: Path) -> None:
 def test_the_parser_lists_what_the_modules_define() -> None:
     """The parser names formats, levels and stacks without importing their modules: kept in step here."""
     from harness.cli import DIFF_FORMATS, LEVELS, STACK_NAMES
-    from harness.compat import FORMATS, Level
+    from harness.specdiff import FORMATS, Level
     from harness.matrix.stacks import STACKS
 
     assert DIFF_FORMATS == FORMATS
@@ -149,7 +149,7 @@ def test_check_against_an_older_description_fails_on_a_break_and_names_the_traff
     reference["properties"]["skill_version"]["default"] = "stable"  # what "latest" meant is now "stable"
     newer = tmp_path / "newer.yaml"
     newer.write_text(yaml.safe_dump(document, sort_keys=False))
-    shutil.copytree(Path(__file__).parent / "scenarios" / "cassettes", tmp_path / "cassettes")
+    shutil.copytree(Path(__file__).resolve().parents[1] / "cassettes", tmp_path / "cassettes")
     monkeypatch.chdir(tmp_path)
     argv = ["check", "--skip", "properties", "--skip", "client-stack", "--description", str(newer)]
     older = str(default_description_path())
@@ -306,7 +306,7 @@ def test_the_schemathesis_cli_finds_nothing_against_harness_serve(served: tuple[
         "--max-examples", "25", "--checks", "all", "--mode", "all",
         "--suppress-health-check", "all", "--no-color",
     ]  # fmt: skip
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "harness.properties.hooks"}
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "harness.proptests.hooks"}
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-6000:]
     assert "No issues found" in proc.stdout
@@ -380,7 +380,7 @@ def test_diff_lists_the_recorded_bodies_a_break_touches(
     reference["required"] = [*reference.get("required", []), "skill_version"]
     newer = tmp_path / "newer.yaml"
     newer.write_text(yaml.safe_dump(document, sort_keys=False))
-    shutil.copytree(Path(__file__).parent / "scenarios" / "cassettes", tmp_path / "cassettes")
+    shutil.copytree(Path(__file__).resolve().parents[1] / "cassettes", tmp_path / "cassettes")
     monkeypatch.chdir(tmp_path)
     assert main(["diff", str(default_description_path()), str(newer), "--format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)
@@ -398,7 +398,7 @@ def test_diff_links_a_removed_enum_value_only_to_bodies_that_send_it(
     document["components"]["schemas"]["Message"]["properties"]["role"]["enum"].remove(role)
     newer = tmp_path / "newer.yaml"
     newer.write_text(yaml.safe_dump(document, sort_keys=False))
-    shutil.copytree(Path(__file__).parent / "scenarios" / "cassettes", tmp_path / "cassettes")
+    shutil.copytree(Path(__file__).resolve().parents[1] / "cassettes", tmp_path / "cassettes")
     monkeypatch.chdir(tmp_path)
     assert main(["diff", str(default_description_path()), str(newer), "--format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)

@@ -7,7 +7,7 @@ import pytest
 
 from harness.contract import Contract, default_description_path, load_contract
 from harness.errors import DescriptionError
-from harness.examples import WIRE_FORMS, seed_examples
+from harness.docs_examples import WIRE_FORMS, seed_examples
 
 
 def test_description_is_valid_openapi_3_1() -> None:

@@ -138,7 +138,7 @@ def test_validating_a_description_without_the_gate_extra(monkeypatch: pytest.Mon
 
 
 def test_the_property_runner_without_the_gate_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from harness.properties.runner import RunOptions, run
+    from harness.proptests.runner import RunOptions, run
 
     _block(monkeypatch, "schemathesis")
     with pytest.raises(
@@ -189,14 +189,14 @@ def test_the_bundle_strategy_without_hypothesis() -> None:
     code = (
         "from harness.errors import UsageError\n"
         "try:\n"
-        "    import harness.properties.strategies\n"
+        "    import harness.proptests.strategies\n"
         "except UsageError as exc:\n"
         "    print(exc)\n"
     )
     proc = _without(("hypothesis",), code)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == (
-        "harness.properties.strategies needs the 'gate' extra (hypothesis not installed): "
+        "harness.proptests.strategies needs the 'gate' extra (hypothesis not installed): "
         "pip install 'vlmrun-skills-harness[gate]'\n"
     )
 

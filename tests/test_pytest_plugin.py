@@ -23,7 +23,7 @@ SECRET = "sk-test-secret-4b8e21"
 
 TEST_TEMPLATE = """
 import pytest
-from harness.examples import MODEL, dict_form, object_form, seed_examples
+from harness.docs_examples import MODEL, dict_form, object_form, seed_examples
 
 EXAMPLES = {{e.name: e for e in seed_examples()}}
 
@@ -141,7 +141,7 @@ def test_vlmrun_client_fixture_records_its_health_check(pytester: pytest.Pyteste
     pytester.makepyfile(
         test_sdk="""
 import pytest
-from harness.examples import MODEL, seed_examples
+from harness.docs_examples import MODEL, seed_examples
 
 @pytest.mark.vcr
 def test_sdk(vlmrun_client):
@@ -170,7 +170,7 @@ def test_{i}(openai_client):
         for i in range(8)
     )
     pytester.makepyfile(
-        test_many="import pytest\nfrom harness.examples import MODEL, dict_form, seed_examples\n"
+        test_many="import pytest\nfrom harness.docs_examples import MODEL, dict_form, seed_examples\n"
         "EXAMPLES = {e.name: e for e in seed_examples()}\n" + tests
     )
     pytester.runpytest_subprocess("-n", "4", *RECORD).assert_outcomes(passed=8)

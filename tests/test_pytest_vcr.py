@@ -22,7 +22,7 @@ OFFLINE = ["--record-mode=none", "--block-network", "--vlmrun-base-url", "http:/
 VLMRUN_TEST = """
 import os
 import pytest
-from harness.examples import MODEL, dict_form, seed_examples
+from harness.docs_examples import MODEL, dict_form, seed_examples
 
 EXAMPLES = {{e.name: e for e in seed_examples()}}
 

@@ -11,7 +11,7 @@ from vlmrun.client.types import AgentSkill, InlineSkillSource
 
 from harness.canonical import canonicalize
 from harness.contract import load_contract
-from harness.examples import PINNED_VERSION, dict_form, inline_bundle, seed_examples
+from harness.docs_examples import PINNED_VERSION, dict_form, inline_bundle, seed_examples
 from harness.skill_dicts import to_wire_dict, to_wire_dicts
 
 DATA = "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="

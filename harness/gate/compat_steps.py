@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from harness.compat import Change, Document, Level, exercised_by, snapshot_documents
-from harness.compat.command import compare
+from harness.specdiff import Change, Document, Level, exercised_by, snapshot_documents
+from harness.specdiff.command import compare
 from harness.errors import CassetteError
 from harness.gate.model import Case, Status, Step, count
 from harness.matrix.run import probe_installed

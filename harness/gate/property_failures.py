@@ -14,9 +14,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from harness.gate.model import count
-from harness.properties.codes import meaning
-from harness.properties.failures import CaseFailure, error_summary
-from harness.properties.runner import RunResult
+from harness.proptests.codes import meaning
+from harness.proptests.failures import CaseFailure, error_summary
+from harness.proptests.runner import RunResult
 
 STATEFUL = "Stateful tests"
 SHOWN_CASES = 10

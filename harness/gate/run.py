@@ -30,7 +30,7 @@ from harness.gate.reports import write_reports
 from harness.gate.snapshot_status import run_snapshot_tests
 from harness.gate.steps import cassettes_step, description_step, properties_step
 from harness.gate.target import normalize_base_url, preflight
-from harness.properties.runner import RunOptions
+from harness.proptests.runner import RunOptions
 
 STYLE = {"passed": "green", "failed": "red", "error": "yellow", "skipped": "dim"}
 SHOWN_LINES = 80

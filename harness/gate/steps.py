@@ -11,7 +11,7 @@ from harness.errors import HarnessError
 from harness.gate.model import Case, Step, count
 from harness.gate.property_failures import STATEFUL, Replay, broken_summary, failure_details
 from harness.gate.target import key_fix, key_phrase, unreachable_message
-from harness.properties.runner import RunOptions, RunResult, run, split
+from harness.proptests.runner import RunOptions, RunResult, run, split
 
 if TYPE_CHECKING:
     from harness.recording.verify import VerifyResult

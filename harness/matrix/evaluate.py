@@ -3,7 +3,7 @@
 Each captured body is validated against the description's request schema, posted as is to
 the embedded reference server (in process) for its status and the skill revisions it
 resolved, and canonicalized against the reference form of the same call (the vlmrun dict
-form, `harness.examples.dict_form`, with the same model and messages). A cell records all
+form, `harness.docs_examples.dict_form`, with the same model and messages). A cell records all
 of that, what it was expected to do (`expect.py`) and the verdict.
 """
 
@@ -20,8 +20,8 @@ from starlette.testclient import TestClient
 
 from harness.canonical import canonical_diff, canonicalize
 from harness.contract import Contract, load_contract
-from harness.examples import MODEL, SeedExample, dict_form
-from harness.headers import RESOLVED_HEADER
+from harness.docs_examples import MODEL, SeedExample, dict_form
+from harness.header_names import RESOLVED_HEADER
 from harness.matrix.expect import Expectation, Facts, expectation
 from harness.reference.app import ServerConfig, create_app
 

@@ -20,7 +20,7 @@ VERSION_COLUMNS = ("python", "vlmrun", "openai", "httpx", "httpx2", "pydantic")
 MARKS = {OK: "✅ ok", KNOWN: "⚠️ known failure", FAIL: "❌ FAIL", UNEXPECTED_PASS: "❔ unexpected pass", NA: "n/a"}
 
 LEGEND = """\
-Each row is one call: a seed example (`harness.examples`) sent through one client path of one
+Each row is one call: a seed example (`harness.docs_examples`) sent through one client path of one
 stack, to a capture server, then judged here.
 
 - **paths**: `vlmrun-dict` `skills=[AgentSkill(...).model_dump(exclude_none=True)]`;

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.contract import load_contract
-from harness.examples import seed_examples
+from harness.docs_examples import seed_examples
 from harness.matrix.evaluate import Cell, MatrixResult, StackRun, evaluator, probe_payload
 from harness.matrix.probe import PATHS
 from harness.matrix.stacks import Stack, build_env, find_uv, run_probe, select

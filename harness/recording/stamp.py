@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from harness.contract import load_contract
 from harness.errors import DescriptionError
-from harness.headers import REFERENCE_HEADER
+from harness.header_names import REFERENCE_HEADER
 from harness.recording.vcr_format import FORMAT
 
 CLIENT_PACKAGES = ("vlmrun", "openai", "httpx", "httpx2")

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from harness.headers import VOLATILE_HEADERS
+from harness.header_names import VOLATILE_HEADERS
 from harness.recording.blobs import stash_bundles
 from harness.recording.cassette_file import compact_json, json_with_bundles, parse_json
 from harness.recording.cassette_yaml import Flow

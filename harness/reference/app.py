@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from harness.bundles import DEFAULT_LIMITS, BundleLimits
 from harness.contract import Contract, load_contract, unicode_violations
-from harness.headers import REFERENCE_HEADER, RESOLVED_HEADER
+from harness.header_names import REFERENCE_HEADER, RESOLVED_HEADER
 from harness.reference.completions import Rejected, chunks, completion, plan_completion
 from harness.reference.registry import Registry, SkillNotFound
 

@@ -16,7 +16,7 @@ from harness.bundles import BundleLimits, decode_bundle
 from harness.canonical import canonicalize, effective_bundle, effective_version, is_inline
 from harness.contract import Contract, Loc, Violation
 from harness.errors import BundleError
-from harness.reference.content import structured_content, text_content
+from harness.reference.schema_instances import structured_content, text_content
 from harness.reference.registry import Registry, SkillNotFound
 
 DEFAULT_MODEL = "vlmrun-orion-1:auto"

@@ -16,7 +16,7 @@ from typing import Any
 from harness.bundles import decode_bundle
 from harness.canonical import canonicalize
 from harness.errors import BundleError
-from harness.headers import VOLATILE_HEADERS
+from harness.header_names import VOLATILE_HEADERS
 from harness.secrets import REDACTED, SECRET_HEADERS, SECRET_QUERY, scrub_json
 from harness.snapshots.capture import CapturedRequest, from_httpx
 

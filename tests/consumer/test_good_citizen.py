@@ -198,7 +198,7 @@ def plain_env(consumer_cache: Path) -> ConsumerEnv:
 def test_a_teams_suite_records_and_replays_beside_vlmrun(
     consumer_env: ConsumerEnv, plain_env: ConsumerEnv, consumer_project, standin: ThreadingHTTPServer
 ) -> None:
-    from harness.examples import inline_bundle
+    from harness.docs_examples import inline_bundle
 
     project = consumer_project(
         {

@@ -10,7 +10,7 @@ import yaml
 
 from harness.gate import compat_steps
 from harness.gate.compat_steps import client_stack_step, diff_step
-from tests.compat._pairs import mutated, schema
+from tests.specdiff._pairs import mutated, schema
 
 VERSIONS = {"python": "3.11.7", "vlmrun": "0.9.2", "openai": "3.57.0"}
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from harness.gate.property_failures import Replay, case_lines, failure_details
-from harness.properties.codes import MEANINGS
-from harness.properties.failures import CaseFailure, Check, error_summary, parse_failure_text
-from harness.properties.runner import OperationResult, RunResult
+from harness.proptests.codes import MEANINGS
+from harness.proptests.failures import CaseFailure, Check, error_summary, parse_failure_text
+from harness.proptests.runner import OperationResult, RunResult
 
 # A `<failure>` text from schemathesis 4.32.5's JUnit report (a server whose health answer breaks
 # its schema and ignores the key), as written.

@@ -24,7 +24,7 @@ from harness.errors import UsageError
 from harness.gate import run as gate_run
 from harness.gate.model import GateResult, Step
 from harness.gate.run import GateOptions, run_gate, summary_table
-from harness.properties.runner import RunOptions
+from harness.proptests.runner import RunOptions
 from harness.reference.app import ServerConfig, create_app
 from harness.reference.server import serve_in_thread
 

@@ -14,11 +14,11 @@ import yaml
 from harness.contract import Contract, default_description_path, load_contract
 from harness.gate import steps
 from harness.gate.steps import cassettes_step, description_step, properties_step
-from harness.properties.runner import OperationResult, Report, RunOptions, RunResult
+from harness.proptests.runner import OperationResult, Report, RunOptions, RunResult
 from harness.reference.app import ServerConfig, create_app
 from harness.reference.server import serve_in_thread
 
-SCENARIO_CASSETTES = Path(__file__).resolve().parents[1] / "scenarios" / "cassettes"
+SCENARIO_CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 
 
 def copy_cassettes(tmp_path: Path) -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from harness.bundles import digest_b64
-from harness.examples import inline_bundle
+from harness.docs_examples import inline_bundle
 from harness.recording.blobs import blob_filename, zip_digest
 from harness.recording.cassette_io import read_cassette
 from tests.hardening._runs import OFFLINE, RECORD
@@ -28,7 +28,7 @@ HEADER = """
 import json, os, time
 from pathlib import Path
 import pytest
-from harness.examples import MODEL, dict_form, seed_examples
+from harness.docs_examples import MODEL, dict_form, seed_examples
 
 EXAMPLE = {e.name: e for e in seed_examples()}["mixed"]  # the inline bundle and a reference
 SKILLS = [dict_form(s) for s in EXAMPLE.skills]

@@ -57,7 +57,7 @@ TEST = """
 import os
 import pytest
 from harness.bundles import build_bundle, encode_bundle
-from harness.examples import MODEL
+from harness.docs_examples import MODEL
 
 NOTE = os.environ.get("CRASH_NOTE", "first recording")
 SKILL_MD = "---\\nname: crash\\ndescription: Crash test\\n---\\n"

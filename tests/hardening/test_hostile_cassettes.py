@@ -198,7 +198,7 @@ def test_truncated_at_any_byte_a_cassette_loads_a_prefix_or_names_the_file(casse
 TESTS = """
 import pytest
 from harness.bundles import build_bundle, encode_bundle
-from harness.examples import MODEL
+from harness.docs_examples import MODEL
 
 def bundle(note):
     return encode_bundle(build_bundle({"SKILL.md": "---\\nname: n\\ndescription: d\\n---\\n", "note.txt": note}))

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from harness.contract import load_contract
-from harness.examples import MODEL, WIRE_FORMS, seed_examples
+from harness.docs_examples import MODEL, WIRE_FORMS, seed_examples
 from tests.serving import harness_serve
 
 KEY = "load-test-key"

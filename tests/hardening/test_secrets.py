@@ -30,7 +30,7 @@ FORMS = (KEY, base64.b64encode(KEY.encode()).decode(), KEY[-12:])
 TESTS = """
 import asyncio, os
 import httpx, pytest
-from harness.examples import MODEL, dict_form, seed_examples
+from harness.docs_examples import MODEL, dict_form, seed_examples
 
 KEY = os.environ["VLMRUN_API_KEY"]  # never in this file's text: a traceback would show it
 QUERY = {"api_key": KEY}

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness.examples import MODEL, SeedExample, dict_form, object_form, seed_examples
+from harness.docs_examples import MODEL, SeedExample, dict_form, object_form, seed_examples
 from harness.matrix.evaluate import ENDPOINT, FAIL, KNOWN, NA, OK, UNEXPECTED_PASS, Evaluator, evaluator
 
 EXAMPLES = {e.name: e for e in seed_examples()}

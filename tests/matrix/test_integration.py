@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.examples import object_form, seed_examples
+from harness.docs_examples import object_form, seed_examples
 from harness.matrix.evaluate import KNOWN, OK, Cell, MatrixResult
 from harness.matrix.run import run_matrix
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import harness.skill_dicts
-from harness.examples import seed_examples
+from harness.docs_examples import seed_examples
 from harness.matrix import probe
 from harness.matrix.evaluate import probe_payload
 

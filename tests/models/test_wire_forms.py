@@ -14,7 +14,7 @@ from vlmrun.client.agent import _patch_create
 from vlmrun.client.types import AgentSkill as SdkSkill
 from vlmrun.client.types import InlineSkillSource as SdkSource
 
-from harness.examples import MODEL, PINNED_VERSION, WIRE_FORMS, seed_examples
+from harness.docs_examples import MODEL, PINNED_VERSION, WIRE_FORMS, seed_examples
 from harness.models import ChatCompletionRequest, InlineSkill, SkillReference
 from tests.models.support import CONTRACT, description_accepts
 

@@ -12,7 +12,7 @@ import yaml
 
 from harness.bundles import digest_b64
 from harness.errors import CassetteError
-from harness.headers import VOLATILE_HEADERS
+from harness.header_names import VOLATILE_HEADERS
 from harness.recording import cassette_yaml
 from harness.recording.blobs import blob_dir_for, blob_filename
 from harness.recording.cassette_file import decode_body, render_sse

@@ -24,7 +24,7 @@ import harness
 from harness.bundles import build_bundle, encode_bundle
 from harness.contract import load_contract
 from harness.errors import CassetteError
-from harness.headers import REFERENCE_HEADER
+from harness.header_names import REFERENCE_HEADER
 from harness.recording import stamp
 from harness.recording.blobs import blob_dir_for
 from harness.recording.cassette_io import (

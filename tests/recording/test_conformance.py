@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from harness.contract import Contract, load_contract
 from harness.errors import CassetteError, ConformanceFailure
-from harness.examples import MODEL, WIRE_FORMS, inline_bundle, seed_examples
+from harness.docs_examples import MODEL, WIRE_FORMS, inline_bundle, seed_examples
 from harness.recording.conformance import (
     Finding,
     Report,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from vcr.request import Request
 
-from harness.examples import WIRE_FORMS, seed_examples
+from harness.docs_examples import WIRE_FORMS, seed_examples
 from harness.recording import matcher
 from harness.recording.matcher import canonical_body, differences, request_key, vlmrun_body, vlmrun_request
 

@@ -11,7 +11,7 @@ from harness.cli import main
 from harness.contract import load_contract
 from harness.recording.verify import VerifyResult, discover_cassette_dirs, format_result, verify
 
-SCENARIO_CASSETTES = Path(__file__).resolve().parents[1] / "scenarios" / "cassettes"
+SCENARIO_CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from harness.contract import load_contract
-from harness.examples import PINNED_VERSION, WIRE_FORMS, inline_bundle, seed_examples
-from harness.headers import RESOLVED_HEADER
+from harness.docs_examples import PINNED_VERSION, WIRE_FORMS, inline_bundle, seed_examples
+from harness.header_names import RESOLVED_HEADER
 from harness.reference.registry import Registry
 from tests.reference.conftest import AUTH
 

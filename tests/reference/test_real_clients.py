@@ -13,7 +13,7 @@ from vlmrun.client import VLMRun
 from vlmrun.client.exceptions import AuthenticationError
 from vlmrun.client.types import AgentSkill, InlineSkillSource
 
-from harness.examples import MODEL, SeedExample, seed_examples
+from harness.docs_examples import MODEL, SeedExample, seed_examples
 from harness.reference.app import ServerConfig, create_app
 from harness.reference.registry import Registry
 from harness.reference.server import Running, serve_in_thread

@@ -1,6 +1,6 @@
 """The docs' seed examples through every client path, recorded against the embedded server.
 
-Cassettes live in `cassettes/` beside this file and replay offline: CI runs with the
+Cassettes live in `cassettes/` at the repository root and replay offline: CI runs with the
 default `--record-mode=none` and these tests block the network. Re-record against the
 embedded server with `pytest tests/scenarios --record-mode=rewrite`, or against the real
 API with `--record-mode=rewrite --vlmrun-base-url https://api.vlm.run/v1` and
@@ -18,7 +18,7 @@ import openai
 import pytest
 from vlmrun.client.types import AgentSkill, InlineSkillSource
 
-from harness.examples import MODEL, PINNED_VERSION, SeedExample, dict_form, seed_examples
+from harness.docs_examples import MODEL, PINNED_VERSION, SeedExample, dict_form, seed_examples
 
 pytestmark = [pytest.mark.vcr, pytest.mark.block_network]
 

@@ -11,8 +11,8 @@ import pytest
 from starlette.testclient import TestClient
 from vlmrun.client.types import AgentSkill, InlineSkillSource
 
-from harness.examples import MODEL, SeedExample, dict_form, legacy_form, node_form, seed_examples
-from harness.headers import RESOLVED_HEADER
+from harness.docs_examples import MODEL, SeedExample, dict_form, legacy_form, node_form, seed_examples
+from harness.header_names import RESOLVED_HEADER
 from harness.reference.app import ServerConfig, create_app
 from harness.snapshots import Capture, CapturedRequest, openai_client, vlmrun_completions
 from harness.snapshots.capture import BASE_URL, CAPTURE_KEY

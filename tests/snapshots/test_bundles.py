@@ -10,7 +10,7 @@ import pytest
 from vlmrun.client.types import AgentSkill
 
 from harness.bundles import build_bundle_from_directory, encode_bundle
-from harness.examples import INVOICE_SCHEMA, INVOICE_SKILL_MD
+from harness.docs_examples import INVOICE_SCHEMA, INVOICE_SKILL_MD
 from harness.snapshots import bundle_fingerprint, bundle_manifest
 
 FILES = {

@@ -8,7 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from harness.canonical import canonicalize
-from harness.examples import MODEL, PINNED_VERSION, SeedExample
+from harness.docs_examples import MODEL, PINNED_VERSION, SeedExample
 from harness.snapshots import canonical_view
 from tests.snapshots.support import EXAMPLES, PATHS, reference, resolved, send
 

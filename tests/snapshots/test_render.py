@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from harness.examples import inline_bundle
+from harness.docs_examples import inline_bundle
 from harness.secrets import REDACTED
 from harness.snapshots import CapturedRequest, bundle_manifest, canonical_view, reviewable
 from harness.snapshots.extension import snapshot_data

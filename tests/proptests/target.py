@@ -1,0 +1,55 @@
+"""Where the property tests point: the in-process reference app, or a live server.
+
+Set from the command line in `pytest_configure` (tests/conftest.py), before test modules
+are imported, because schemathesis' `parametrize` needs the schema at import time
+(`schemathesis.pytest.from_fixture` breaks on pytest 9.2: it reads `Function._nodeid`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+import schemathesis
+
+from harness.contract import default_description_path
+from harness.proptests.strategies import register
+from harness.reference.app import ServerConfig, create_app
+
+TEST_KEY = "property-test-key"
+
+
+@dataclass
+class Target:
+    base_url: str | None = None
+    api_key: str = TEST_KEY
+    max_examples: int = 300
+
+
+TARGET = Target()
+
+
+def configure(config: pytest.Config) -> None:
+    base_url = config.getoption("--harness-base-url")
+    TARGET.max_examples = config.getoption("--harness-max-examples")
+    if base_url:
+        key = config.getoption("--harness-api-key") or os.environ.get("VLMRUN_API_KEY")
+        if not key:
+            raise pytest.UsageError("--harness-base-url needs --harness-api-key or VLMRUN_API_KEY")
+        TARGET.base_url = base_url.rstrip("/")
+        TARGET.api_key = key
+
+
+def build_schema() -> schemathesis.BaseSchema:
+    register()
+    schema = schemathesis.openapi.from_path(str(default_description_path()))
+    if TARGET.base_url:
+        schema.config.update(base_url=TARGET.base_url)
+    else:
+        schema.app = create_app(config=ServerConfig(api_key=TARGET.api_key))
+    schema.config.update(headers={"Authorization": f"Bearer {TARGET.api_key}"})
+    modes = [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]
+    schema.config.generation.update(max_examples=TARGET.max_examples, modes=modes)
+    schema.config.phases.update(phases=["examples", "coverage", "fuzzing", "stateful"])
+    return schema
