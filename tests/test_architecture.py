@@ -20,6 +20,8 @@ LAYERS = {
     "skill_dicts": 0,
     "secrets": 0,
     "files": 0,
+    "yaml_load": 0,
+    "caches": 0,
     "bundles": 2,
     "models": 2,
     "canonical": 3,
