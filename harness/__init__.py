@@ -1,8 +1,8 @@
 """VLM Run skills contract harness.
 
 The package root stays cheap to import (a pytest plugin will load it in every run): it
-exports the error hierarchy only. Everything else lives in its module: `harness.contract`,
-`harness.bundles`, `harness.models`, `harness.canonical`, `harness.reference`.
+exports the error hierarchy only. Everything else lives in its module: `harness.wire`,
+`harness.contract`, `harness.bundles`, `harness.models`, `harness.canonical`, `harness.reference`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from harness.errors import (
     HarnessError,
     UsageError,
 )
+from harness.settings import harness_version as _harness_version
 
-__version__ = "0.1.0"
+__version__ = _harness_version() or "0+unknown"
 
 __all__ = [
     # errors: the harness cannot work

@@ -7,6 +7,7 @@ steps call in from threads) and hit counts for benchmarks, so this adds both.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
@@ -41,11 +42,8 @@ class LockedLRU(Generic[K, V]):
 
     def put(self, key: K, value: V) -> None:
         """Keep `value`; one larger than the whole cache is simply not kept."""
-        with self._lock:
-            try:
-                self._data[key] = value
-            except ValueError:  # cachetools: value too large for the cache
-                pass
+        with self._lock, contextlib.suppress(ValueError):  # cachetools: larger than the whole cache
+            self._data[key] = value
 
     def __len__(self) -> int:
         return len(self._data)

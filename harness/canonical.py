@@ -8,7 +8,7 @@ or bundle content gives a different one. Matching, snapshots and drift reports a
 
 Rules, applied recursively where they make sense:
 - nulls are dropped (a null means "not given" on this API);
-- top-level defaults documented in the description are filled in;
+- top-level defaults documented in the description in use are filled in;
 - a referenced skill gets `type: skill_reference` and `skill_version` (default `latest`),
   with the deprecated `version` folded in (`skill_version` wins when both are given);
 - an inline skill gets `source.type`/`source.media_type` defaults, the deprecated `bundle`
@@ -16,11 +16,12 @@ Rules, applied recursively where they make sense:
   `version` dropped (the bundle is the version), and the base64 payload replaced by the
   bundle's content digest;
 - key order is irrelevant: the key is a hash of the sorted, compact JSON.
+
+The skill kinds, defaults and alias folds are `harness.wire`'s; this module only applies them.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
@@ -28,13 +29,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.bundles import digest_b64
-from harness.contract import load_contract
+from harness.caches import LockedLRU
+from harness.contract import Contract, load_contract
 from harness.errors import BundleError
+from harness.wire import REFERENCE, SOURCE_DEFAULTS, effective_bundle, effective_version, is_inline, is_reference
 
-REFERENCE = "skill_reference"
-INLINE = "inline"
-LATEST = "latest"
-SOURCE_DEFAULTS = {"type": "base64", "media_type": "application/zip"}
+__all__ = [
+    "CanonicalRequest",
+    "bundle_token",
+    "canonical_diff",
+    "canonical_json",
+    "canonical_skill",
+    "canonicalize",
+    "request_defaults",
+]
 
 
 @dataclass(frozen=True)
@@ -59,32 +67,18 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def canonicalize(body: Any) -> CanonicalRequest:
-    """The canonical form of a completions request body (any JSON value is accepted)."""
-    form = _canonical_body(body) if isinstance(body, Mapping) else _drop_nulls(body)
+def canonicalize(body: Any, contract: Contract | None = None) -> CanonicalRequest:
+    """The canonical form of a completions request body (any JSON value is accepted).
+
+    Top-level defaults are those of `contract`, the description in use (default: the
+    packaged one), so a body and its explicit-defaults twin match under that description.
+    """
+    if isinstance(body, Mapping):
+        form: Any = _canonical_body(body, request_defaults(contract))
+    else:
+        form = _drop_nulls(body)
     key = hashlib.sha256(canonical_json(form).encode("utf-8", "surrogatepass")).hexdigest()
     return CanonicalRequest(body=form if isinstance(form, dict) else {"<body>": form}, key=key)
-
-
-def is_inline(skill: Mapping[str, Any]) -> bool:
-    return skill.get("type") == INLINE
-
-
-def effective_version(skill: Mapping[str, Any]) -> str:
-    """`skill_version`, else the deprecated `version`, else `latest` (sdk types.py rule)."""
-    for key in ("skill_version", "version"):
-        value = skill.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return LATEST
-
-
-def effective_bundle(skill: Mapping[str, Any]) -> Any:
-    """`source.data`, else the deprecated `bundle` (sdk types.py: source.data preferred)."""
-    source = skill.get("source")
-    if isinstance(source, Mapping) and source.get("data") is not None:
-        return source["data"]
-    return skill.get("bundle")
 
 
 def bundle_token(data: Any) -> str:
@@ -115,16 +109,15 @@ def canonical_skill(skill: Any) -> Any:
         data = effective_bundle(skill)
         out["source"] = {**SOURCE_DEFAULTS, **rest, **({"digest": bundle_token(data)} if data is not None else {})}
         return out
-    kind = skill.get("type", REFERENCE)
-    if kind is not None and kind != REFERENCE:
+    if not is_reference(skill):
         return _drop_nulls(dict(skill))
     out = {k: _drop_nulls(v) for k, v in skill.items() if v is not None and k not in ("version", "skill_version")}
     out["type"] = REFERENCE
-    out["skill_version"] = effective_version(skill)
+    out["skill_version"] = _drop_nulls(effective_version(skill))
     return out
 
 
-def _canonical_body(body: Mapping[str, Any]) -> dict[str, Any]:
+def _canonical_body(body: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in body.items():
         if value is None:
@@ -133,7 +126,7 @@ def _canonical_body(body: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = [canonical_skill(s) for s in value]
         else:
             out[key] = _drop_nulls(value)
-    for key, default in _request_defaults().items():
+    for key, default in defaults.items():
         out.setdefault(key, default)
     return out
 
@@ -146,11 +139,21 @@ def _drop_nulls(value: Any) -> Any:
     return value
 
 
-@functools.cache
-def _request_defaults() -> dict[str, Any]:
-    """Top-level defaults, read from the description so a changed default shows up."""
-    props = load_contract().schema("ChatCompletionRequest").get("properties", {})
-    return {name: prop["default"] for name, prop in props.items() if isinstance(prop, dict) and "default" in prop}
+_DEFAULTS: LockedLRU[Contract, Mapping[str, Any]] = LockedLRU(maxsize=16)
+
+
+def request_defaults(contract: Contract | None = None) -> Mapping[str, Any]:
+    """A description's top-level request defaults (default: the packaged one's), read once per description.
+
+    Read from the description, not written here, so a changed default shows up.
+    """
+    spec = contract if contract is not None else load_contract()
+    found = _DEFAULTS.get(spec)
+    if found is None:
+        props = spec.schema("ChatCompletionRequest").get("properties", {})
+        found = {name: prop["default"] for name, prop in props.items() if isinstance(prop, dict) and "default" in prop}
+        _DEFAULTS.put(spec, found)
+    return found
 
 
 def canonical_diff(a: Any, b: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:

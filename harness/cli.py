@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,25 +19,23 @@ from typing import TYPE_CHECKING, NoReturn
 from rich.console import Console
 from rich.markup import escape
 
-from harness.errors import HarnessError
+from harness import settings
+from harness.errors import HarnessError, UsageError
 from harness.gate.model import SKIPPABLE
 
 if TYPE_CHECKING:
     from harness.gate.run import GateOptions
 
-ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 DIFF_FORMATS = ("text", "json", "markdown", "junit", "githubactions")  # harness.specdiff.formats.FORMATS
 LEVELS = ("ERR", "WARN", "INFO")
 STACK_NAMES = ("vlmrun-pinned", "vlmrun-openai3", "openai-only", "vlmrun-0.5.8")  # harness.matrix.stacks.STACKS
-
-EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, with a usage error on one line (what is wrong, where the flags are listed)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_ERROR, f"error: {message}; see `{self.prog} --help`\n")
+        self.exit(settings.EXIT_ERROR, f"error: {message}; see `{self.prog} --help`\n")
 
 
 def _port(text: str) -> int:
@@ -66,10 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="Run the embedded reference server.")
-    serve.add_argument("--host", default="127.0.0.1", help="Address to bind, IPv4 or IPv6 (default: 127.0.0.1).")
-    serve.add_argument("--port", type=_port, default=8765, help="Port, 0 to 65535 (default: 8765; 0 picks a free one).")
+    host, port = settings.SERVE_HOST, settings.SERVE_PORT
+    serve.add_argument("--host", default=host, help=f"Address to bind, IPv4 or IPv6 (default: {host}).")
     serve.add_argument(
-        "--api-key", default=None, help="Accepted bearer key (default: $VLMRUN_API_KEY or a local default)."
+        "--port", type=_port, default=port, help=f"Port, 0 to 65535 (default: {port}; 0 picks a free one)."
+    )
+    serve.add_argument(
+        "--api-key", default=None, help=f"Accepted bearer key (default: ${settings.API_KEY_ENV} or a local default)."
     )
     serve.add_argument("--skills", action="append", default=[], metavar="DIR", help="Extra skills folder (repeatable).")
 
@@ -82,16 +82,25 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--base-url", default=None, help="Server to test (default: start the embedded reference server)."
     )
-    check.add_argument("--api-key", default=None, help="Bearer key for --base-url (default: $VLMRUN_API_KEY).")
+    check.add_argument("--api-key", default=None, help=f"Bearer key for --base-url (default: ${settings.API_KEY_ENV}).")
+    examples, workers = settings.MAX_EXAMPLES, settings.WORKERS
     check.add_argument(
-        "--max-examples", type=int, default=25, help="Property-test examples per operation (default: 25)."
+        "--max-examples",
+        type=int,
+        default=examples,
+        help=f"Property-test examples per operation (default: {examples}).",
     )
     check.add_argument("--seed", type=int, default=None, help="Random seed for a reproducible run.")
-    check.add_argument("--workers", type=int, default=1, help="Concurrent schemathesis workers (default: 1).")
+    check.add_argument(
+        "--workers",
+        type=int,
+        default=workers,
+        help=f"Concurrent schemathesis workers; the coverage phase always runs with one (default: {workers}).",
+    )
     check.add_argument(
         "--phases",
-        default=",".join(ALL_PHASES),
-        help=f"Comma-separated schemathesis phases (default: {','.join(ALL_PHASES)}).",
+        default=",".join(settings.PHASES),
+        help=f"Comma-separated schemathesis phases (default: {','.join(settings.PHASES)}).",
     )
     check.add_argument(
         "--cassettes",
@@ -104,8 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--report-dir",
         type=Path,
-        default=Path("harness-report"),
-        help="Where junit.xml, summary.md, summary.json and schemathesis.xml go (default: harness-report).",
+        default=settings.REPORT_DIR,
+        help=f"Where {settings.JUNIT_REPORT}, {settings.MARKDOWN_REPORT}, {settings.JSON_REPORT} and "
+        f"{settings.SCHEMATHESIS_REPORT} go (default: {settings.REPORT_DIR}).",
     )
     check.add_argument(
         "--against", default=None, metavar="OLD", help="Also diff the description against OLD (file, REV:path, URL)."
@@ -199,11 +209,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     if not argv:  # no command: what there is to run, and a non-zero exit (nothing was done)
         parser.print_help(sys.stdout)
-        return EXIT_ERROR
+        return settings.EXIT_ERROR
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help and --version (0), or a usage error (2, already printed)
-        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+        return exc.code if isinstance(exc.code, int) else settings.EXIT_ERROR
     console = Console(stderr=True)
     try:
         if args.command == "serve":
@@ -219,9 +229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check(args, console)
     except HarnessError as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        return EXIT_ERROR
+        return settings.EXIT_ERROR
     except KeyboardInterrupt:
-        return EXIT_ERROR
+        return settings.EXIT_ERROR
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -229,11 +239,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     listener = bind(args.host, args.port)  # a bad --host or a busy port, before anything is built
     try:
-        from harness.reference.app import DEFAULT_API_KEY, ServerConfig, create_app
+        from harness.reference.app import ServerConfig, create_app
         from harness.reference.registry import Registry
 
-        api_key = args.api_key or os.environ.get("VLMRUN_API_KEY") or DEFAULT_API_KEY
-        app = create_app(config=ServerConfig(api_key=api_key), registry=Registry.seeded(*args.skills))
+        key = settings.resolve_api_key(args.api_key, local=settings.LOCAL_API_KEY)
+        app = create_app(config=ServerConfig(api_key=key.value), registry=Registry.seeded(*args.skills))
     except BaseException:
         listener.close()
         raise
@@ -243,7 +253,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a foreground server stops: a normal end
         serve_forever(app, listener, on_ready=ready, log=sys.stderr)
-    return EXIT_OK
+    return settings.EXIT_OK
 
 
 def _verify_paths(paths: list[Path] | None) -> list[Path]:
@@ -252,7 +262,7 @@ def _verify_paths(paths: list[Path] | None) -> list[Path]:
     if paths:
         missing = [p for p in paths if not p.exists()]
         if missing:
-            raise _usage(f"No such cassette folder or file: {', '.join(map(str, missing))}")
+            raise UsageError(f"No such cassette folder or file: {', '.join(map(str, missing))}")
         return paths
     return discover_cassette_dirs(Path.cwd())
 
@@ -266,14 +276,14 @@ def _verify(args: argparse.Namespace, console: Console) -> int:
     contract = load_contract(str(args.description or default_description_path()))
     if not paths:
         print("no cassette folders found: nothing to verify", flush=True)
-        return EXIT_OK
+        return settings.EXIT_OK
     result = verify(paths, contract)
     for error in result.errors:
         console.print(f"[bold red]error:[/] {escape(error)}", highlight=False, soft_wrap=True)
     print(format_result(result, coverage=args.coverage, unseen_limit=None, errors=False), flush=True)
     if result.errors:
-        return EXIT_ERROR
-    return EXIT_FAILED if result.failed else EXIT_OK
+        return settings.EXIT_ERROR
+    return settings.EXIT_FAILED if result.failed else settings.EXIT_OK
 
 
 def _prune(args: argparse.Namespace) -> int:
@@ -281,7 +291,7 @@ def _prune(args: argparse.Namespace) -> int:
 
     result = prune(_verify_paths(args.paths), dry_run=args.dry_run)
     Console().print(result.format(), highlight=False, markup=False, soft_wrap=True)
-    return EXIT_OK
+    return settings.EXIT_OK
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -289,7 +299,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
     result = migrate(_verify_paths(args.paths))
     Console().print(result.format(), highlight=False, markup=False, soft_wrap=True)
-    return EXIT_ERROR if result.errors else EXIT_OK
+    return settings.EXIT_ERROR if result.errors else settings.EXIT_OK
 
 
 def _matrix(args: argparse.Namespace, console: Console) -> int:
@@ -298,7 +308,7 @@ def _matrix(args: argparse.Namespace, console: Console) -> int:
 
     names = None if args.stacks is None else [n.strip() for n in args.stacks.split(",") if n.strip()]
     if names == []:
-        raise _usage("--stacks names no stack")
+        raise UsageError("--stacks names no stack")
     result = run_matrix(
         names, cache=args.cache_dir, refresh=args.refresh, progress=lambda m: console.print(m, highlight=False)
     )
@@ -306,18 +316,16 @@ def _matrix(args: argparse.Namespace, console: Console) -> int:
     for stack in result.stacks:
         console.print(summary_line(result, stack), markup=False, highlight=False, soft_wrap=True)
     console.print(f"wrote {md_path} and {json_path}", highlight=False)
-    return EXIT_FAILED if result.failed else EXIT_OK
+    return settings.EXIT_FAILED if result.failed else settings.EXIT_OK
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from harness.specdiff import snapshot_documents
+    from harness.gate.description_diff import traffic_documents
+    from harness.recording.verify import discover_cassette_dirs
     from harness.specdiff.command import run as run_diff
-    from harness.recording.verify import discover_cassette_dirs, recorded_bodies
 
     root = Path.cwd()
-    return run_diff(
-        args, traffic=lambda: [*recorded_bodies(discover_cassette_dirs(root), root), *snapshot_documents(root)]
-    )
+    return run_diff(args, traffic=lambda: traffic_documents(discover_cassette_dirs(root), root))
 
 
 def _check(args: argparse.Namespace, console: Console) -> int:
@@ -337,25 +345,24 @@ def _gate_options(args: argparse.Namespace) -> GateOptions:
 
     for flag, value in (("--max-examples", args.max_examples), ("--workers", args.workers)):
         if value < 1:
-            raise _usage(f"{flag} must be at least 1")
+            raise UsageError(f"{flag} must be at least 1")
     phases = tuple(p.strip() for p in args.phases.split(",") if p.strip())
-    unknown = sorted(set(phases) - set(ALL_PHASES))
+    unknown = sorted(set(phases) - set(settings.PHASES))
     if unknown or not phases:
-        raise _usage(
-            f"--phases: unknown phase(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(ALL_PHASES)}"
-        )
+        choices = ", ".join(settings.PHASES)
+        raise UsageError(f"--phases: unknown phase(s) {', '.join(unknown) or '(none given)'}; choose from {choices}")
     key, base_url = None, None
     if args.base_url:
         from harness.gate.target import normalize_base_url
 
         base_url = normalize_base_url(args.base_url)  # with or without /v1; a bad one is a UsageError
-        key = args.api_key or os.environ.get("VLMRUN_API_KEY")
-        if not key:
-            raise _usage("--base-url needs a key: pass --api-key or set VLMRUN_API_KEY")
+        key = settings.resolve_api_key(args.api_key)
+        if key is None:
+            raise UsageError(f"--base-url needs a key: pass --api-key or set {settings.API_KEY_ENV}")
     if args.waivers and not args.against:
-        raise _usage("--waivers applies to --against: name the older description to diff against")
+        raise UsageError("--waivers applies to --against: name the older description to diff against")
     if args.description is not None and not args.description.is_file():
-        raise _usage(f"--description {args.description}: no such file (default: the packaged description)")
+        raise UsageError(f"--description {args.description}: no such file (default: the packaged description)")
     _check_report_dir(args.report_dir)
     cassettes = _verify_paths(args.cassettes) if args.cassettes else None
     if args.against:
@@ -366,7 +373,6 @@ def _gate_options(args: argparse.Namespace) -> GateOptions:
         description=Path(args.description or default_description_path()),
         base_url=base_url,
         api_key=key,
-        key_from_env=bool(base_url) and not args.api_key,
         max_examples=args.max_examples,
         phases=phases,
         seed=args.seed,
@@ -385,13 +391,7 @@ def _check_report_dir(report_dir: Path) -> None:
     folder = next(f for f in (report_dir, *report_dir.parents) if f.exists())  # "." and "/" exist
     if not folder.is_dir():
         where = "is a file" if folder == report_dir else f"is inside {folder}, which is a file"
-        raise _usage(f"--report-dir {report_dir} {where}: name a folder (it is created if missing)")
-
-
-def _usage(message: str) -> HarnessError:
-    from harness.errors import UsageError
-
-    return UsageError(message)
+        raise UsageError(f"--report-dir {report_dir} {where}: name a folder (it is created if missing)")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@ import os
 from typing import Any
 
 from harness.extras import missing_extra
+from harness.settings import BASE_URL_ENV, LOCAL_API_KEY, resolve_api_key
 
-EMBEDDED_KEY = "harness-local-key"
+NO_KEY = "vlmrun-api-key-not-set"
+"""Sent to a live server when no key is configured: replay needs none, and recording gets a 401 that names it."""
 
 
 def external_base_url(option: str | None) -> str | None:
@@ -19,18 +21,16 @@ def external_base_url(option: str | None) -> str | None:
 
     A trailing slash would give `/v1//openai/...`, which no path matcher matches.
     """
-    url = option or os.environ.get("VLMRUN_BASE_URL") or None
+    url = option or os.environ.get(BASE_URL_ENV) or None
     return url.rstrip("/") if url else None
 
 
 def api_key(option: str | None, base_url_option: str | None) -> str:
-    key = option or os.environ.get("VLMRUN_API_KEY")
-    if key:
-        return key
-    if external_base_url(base_url_option):
-        # Replaying needs no key (cassettes hold none); recording will answer 401, which names it.
-        return "vlmrun-api-key-not-set"
-    return EMBEDDED_KEY
+    """`--vlmrun-api-key`, else $VLMRUN_API_KEY, else the embedded server's local key (or, for a
+    live server, `NO_KEY`)."""
+    local = None if external_base_url(base_url_option) else LOCAL_API_KEY
+    key = resolve_api_key(option, local=local)
+    return key.value if key else NO_KEY
 
 
 def make_vlmrun_client(base_url: str, key: str) -> Any:

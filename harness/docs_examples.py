@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.bundles import build_bundle, encode_bundle
+from harness.wire import INLINE, effective_version, to_wire_dict
 
 MODEL = "vlmrun-orion-1:auto"
 PINNED_VERSION = "20260219-abc123"
@@ -94,19 +95,10 @@ def seed_examples() -> list[SeedExample]:
 def dict_form(skill: dict[str, Any]) -> dict[str, Any]:
     """What vlmrun's `AgentSkill(**skill).model_dump(exclude_none=True)` sends, without the SDK.
 
-    Every default present, `version` folded into `skill_version` (experiments.md §2).
+    Every default present, `version` folded into `skill_version` (experiments.md §2): the
+    vlmrun dict form, which `harness.wire.to_wire_dict` builds.
     """
-    out: dict[str, Any] = {"type": skill.get("type", "skill_reference")}
-    for key in ("skill_id", "skill_name"):
-        if key in skill:
-            out[key] = skill[key]
-    out["skill_version"] = skill.get("skill_version") or skill.get("version") or "latest"
-    for key in ("name", "description"):
-        if key in skill:
-            out[key] = skill[key]
-    if "source" in skill:
-        out["source"] = {"type": "base64", "media_type": "application/zip", **skill["source"]}
-    return out
+    return to_wire_dict(skill)
 
 
 def object_form(skill: dict[str, Any]) -> dict[str, Any]:
@@ -116,8 +108,8 @@ def object_form(skill: dict[str, Any]) -> dict[str, Any]:
     set; inline sources keep only `data` (experiments.md §2).
     """
     out = {k: v for k, v in skill.items() if k != "version"}
-    if "version" in skill and "skill_version" not in skill:
-        out["skill_version"] = skill["version"]
+    if "skill_version" in skill or "version" in skill:
+        out["skill_version"] = effective_version(skill)
     return out
 
 
@@ -131,7 +123,7 @@ def null_form(skill: dict[str, Any]) -> dict[str, Any]:
 def node_form(skill: dict[str, Any]) -> dict[str, Any]:
     """The Node SDK's `AgentSkill.toJSON()` (api-contract.md §3.4): no `skill_version` inline."""
     out = dict_form(skill)
-    if out["type"] == "inline":
+    if out["type"] == INLINE:
         out.pop("skill_version")
     return out
 

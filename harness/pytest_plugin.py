@@ -10,7 +10,6 @@ imports stay inside functions: loading the plugin costs an unrelated test run no
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 
 from harness.errors import ConformanceWarning, UsageError
 from harness.secrets import Secret, remember_secret
+from harness.settings import API_PREFIX, resolve_api_key
 
 __all__ = ["ConformanceWarning"]
 
@@ -66,7 +66,8 @@ def pytest_configure(config: pytest.Config) -> None:
     scope = Scope.build(hosts, [external_base_url(config.getoption("--vlmrun-base-url"))])
     config.stash[SCOPE_KEY] = scope
     # The key the fixtures send is redacted wherever it shows up (a prompt, an echo), not only in headers.
-    remember_secret(config.getoption("--vlmrun-api-key") or os.environ.get("VLMRUN_API_KEY"))
+    if key := resolve_api_key(config.getoption("--vlmrun-api-key")):
+        remember_secret(key.value)
     if config.pluginmanager.has_plugin("recording"):
         from harness.pytest_vcr import RecordingGlue
 
@@ -93,7 +94,7 @@ def vlmrun_base_url(request: pytest.FixtureRequest) -> Iterator[str]:
         scope = request.config.stash[SCOPE_KEY]
         scope.add_base_url(running.url)
         scope.embedded = running.url
-        yield f"{running.url}/v1"
+        yield f"{running.url}{API_PREFIX}"
 
 
 @pytest.fixture(scope="session")

@@ -16,4 +16,4 @@ SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader
 
 def load_yaml(text: str | bytes) -> Any:
     """Parse one YAML document safely (raises `yaml.YAMLError`, which callers turn into theirs)."""
-    return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - SafeLoader is a safe loader
+    return yaml.load(text, Loader=SafeLoader)

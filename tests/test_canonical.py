@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import io
 import random
 import zipfile
@@ -8,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from harness.canonical import canonical_diff, canonicalize
-from harness.contract import load_contract
+from harness.canonical import canonical_diff, canonicalize, request_defaults
+from harness.contract import Contract, load_contract
 from harness.docs_examples import INVOICE_SCHEMA, INVOICE_SKILL_MD, WIRE_FORMS, inline_bundle, seed_examples
 from tests.json_order import shuffled
 
@@ -106,3 +107,34 @@ def test_nulls_are_dropped_everywhere() -> None:
 def test_non_object_bodies_do_not_crash() -> None:
     assert canonicalize([1, None, {"a": None}]).body == {"<body>": [1, None, {}]}
     assert canonicalize(None).key == canonicalize(None).key
+
+
+def _contract_with_default(name: str, value: Any) -> Contract:
+    document = copy.deepcopy(load_contract().document)
+    document["components"]["schemas"]["ChatCompletionRequest"]["properties"][name]["default"] = value
+    return Contract(document, source="changed.yaml", sha256="changed")
+
+
+def test_defaults_come_from_the_description_in_use() -> None:
+    body = {"messages": [{"role": "user", "content": "hi"}]}
+    changed = _contract_with_default("max_tokens", 1024)
+    assert canonicalize(body, changed).body["max_tokens"] == 1024
+    assert (
+        canonicalize(body).body["max_tokens"]
+        == load_contract().schema("ChatCompletionRequest")["properties"]["max_tokens"]["default"]
+    )
+    assert canonicalize({**body, "max_tokens": 1024}, changed).key == canonicalize(body, changed).key
+    assert canonicalize(body, changed).key != canonicalize(body).key
+
+
+def test_defaults_are_read_once_per_description() -> None:
+    changed = _contract_with_default("n", 3)
+    assert request_defaults(changed) is request_defaults(changed)
+    assert request_defaults(changed)["n"] == 3
+    assert request_defaults() is request_defaults(load_contract())
+
+
+def test_a_version_of_the_wrong_type_is_kept_not_read_as_latest() -> None:
+    """The description refuses it; the canonical form must still tell it from the default."""
+    odd = canonicalize(_request([{"skill_name": "x", "skill_version": 3}]))
+    assert odd.skills == [{"type": "skill_reference", "skill_name": "x", "skill_version": 3}]

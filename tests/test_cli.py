@@ -18,9 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from harness.cli import ALL_PHASES, main
+from harness.cli import main
 from harness.contract import default_description_path
 from harness.reference.server import serve_in_thread
+from harness.settings import LOCAL_API_KEY, PHASES
 from tests.serving import harness_serve
 
 FAST = ["--max-examples", "10", "--phases", "examples,fuzzing,stateful"]
@@ -115,8 +116,8 @@ def test_diff_and_verify_load_no_server(tmp_path: Path) -> None:
 def test_the_parser_lists_what_the_modules_define() -> None:
     """The parser names formats, levels and stacks without importing their modules: kept in step here."""
     from harness.cli import DIFF_FORMATS, LEVELS, STACK_NAMES
-    from harness.specdiff import FORMATS, Level
     from harness.matrix.stacks import STACKS
+    from harness.specdiff import FORMATS, Level
 
     assert DIFF_FORMATS == FORMATS
     assert tuple(level.name for level in sorted(Level, reverse=True)) == LEVELS
@@ -208,7 +209,7 @@ NO_FILE = "(a git revision is written REV:path, e.g. HEAD~1:openapi.yaml)"
         (["--description", "nope.yaml"], "--description nope.yaml: no such file (default: the packaged description)"),
         (["--max-examples", "0"], "--max-examples must be at least 1"),
         (["--workers", "0"], "--workers must be at least 1"),
-        (["--phases", "fuzzing,warmup"], "--phases: unknown phase(s) warmup; choose from " + ", ".join(ALL_PHASES)),
+        (["--phases", "fuzzing,warmup"], "--phases: unknown phase(s) warmup; choose from " + ", ".join(PHASES)),
         (["--base-url", "http://127.0.0.1:9"], "--base-url needs a key: pass --api-key or set VLMRUN_API_KEY"),
         (
             ["--base-url", "127.0.0.1:9", "--api-key", "k"],
@@ -288,6 +289,68 @@ def test_check_takes_the_level_in_any_case(level: str, monkeypatch: pytest.Monke
     monkeypatch.setattr(harness.gate.run, "run_gate", gate)
     assert main(["check", "--against", DESCRIPTION, "--fail-on", level]) == 0
     assert seen == ["WARN"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "accepted"),
+    [
+        ([], None, LOCAL_API_KEY),
+        ([], "env-key", "env-key"),
+        (["--api-key", "option-key"], "env-key", "option-key"),
+    ],
+)
+def test_serve_takes_the_option_then_the_environment_then_its_local_key(
+    argv: list[str], env: str | None, accepted: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import harness.reference.app
+    import harness.reference.server
+
+    seen: list[str] = []
+    real_create_app = harness.reference.app.create_app
+
+    def create_app(*, config: harness.reference.app.ServerConfig, **kwargs: object) -> object:
+        seen.append(config.api_key)
+        return real_create_app(config=config, **kwargs)  # type: ignore[arg-type]
+
+    class Listener:
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(harness.reference.server, "bind", lambda host, port: Listener())
+    monkeypatch.setattr(harness.reference.server, "serve_forever", lambda *args, **kwargs: None)
+    monkeypatch.setattr(harness.reference.app, "create_app", create_app)
+    if env is None:
+        monkeypatch.delenv("VLMRUN_API_KEY", raising=False)
+    else:
+        monkeypatch.setenv("VLMRUN_API_KEY", env)
+    assert main(["serve", *argv]) == 0
+    assert seen == [accepted]
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "expected"),
+    [
+        (["--api-key", "option-key"], "env-key", ("option-key", "option")),
+        ([], "env-key", ("env-key", "environment")),
+    ],
+)
+def test_check_takes_the_key_from_the_option_then_the_environment_and_says_which(
+    argv: list[str], env: str, expected: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import harness.gate.run
+
+    seen: list[tuple[str, str]] = []
+
+    def gate(opts: harness.gate.run.GateOptions, console: object) -> object:
+        assert opts.api_key is not None
+        seen.append((opts.api_key.value, opts.api_key.source))
+        return type("Result", (), {"exit_code": 0})()
+
+    monkeypatch.setattr(harness.gate.run, "run_gate", gate)
+    monkeypatch.setenv("VLMRUN_API_KEY", env)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--base-url", "http://127.0.0.1:9", *argv]) == 0
+    assert seen == [expected]
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ import sys
 
 import pytest
 
-from harness.clients import EMBEDDED_KEY, api_key, external_base_url, make_openai_client, make_vlmrun_client
+from harness.clients import NO_KEY, api_key, external_base_url, make_openai_client, make_vlmrun_client
 from harness.errors import UsageError
+from harness.settings import LOCAL_API_KEY
 
 
 def test_base_url_precedence_and_trailing_slash(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -19,10 +20,13 @@ def test_base_url_precedence_and_trailing_slash(monkeypatch: pytest.MonkeyPatch)
 def test_api_key_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VLMRUN_API_KEY", raising=False)
     monkeypatch.delenv("VLMRUN_BASE_URL", raising=False)
-    assert api_key(None, None) == EMBEDDED_KEY
+    assert api_key(None, None) == LOCAL_API_KEY
+    assert api_key(None, "https://api.vlm.run/v1") == NO_KEY == "vlmrun-api-key-not-set"
     assert api_key("opt", None) == "opt"
     monkeypatch.setenv("VLMRUN_API_KEY", "env")
     assert api_key(None, "https://api.vlm.run/v1") == "env"
+    assert api_key(None, None) == "env"
+    assert api_key("opt", None) == "opt"
 
 
 def test_clients_never_retry() -> None:

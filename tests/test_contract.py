@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from harness.contract import Contract, default_description_path, load_contract
-from harness.errors import DescriptionError
 from harness.docs_examples import WIRE_FORMS, seed_examples
+from harness.errors import DescriptionError
 
 
 def test_description_is_valid_openapi_3_1() -> None:
@@ -101,3 +101,16 @@ def test_invalid_openapi_names_the_location(tmp_path: Path) -> None:
 def test_unknown_schema_is_a_description_error() -> None:
     with pytest.raises(DescriptionError, match="no schema 'Nope'"):
         load_contract().validator("Nope")
+
+
+def test_the_contract_is_the_openapi_layer_plus_its_source() -> None:
+    """Other modules import these names from `harness.contract`; what they mean lives in `harness.openapi`."""
+    from harness import contract
+    from harness.openapi import validation, violations
+    from harness.openapi.document import OpenAPIDocument
+
+    assert issubclass(contract.Contract, OpenAPIDocument)
+    assert (contract.Violation, contract.Loc) == (violations.Violation, violations.Loc)
+    assert contract.unicode_violations is violations.unicode_violations
+    assert contract.OPENAPI_FORMATS is validation.OPENAPI_FORMATS
+    assert contract.default_description_path().name == contract.DESCRIPTION_FILENAME

@@ -177,3 +177,32 @@ def test_{i}(openai_client):
     blobs = list((pytester.path / "cassettes" / "_blobs").iterdir())
     assert len(blobs) == 1
     pytester.runpytest_subprocess("-n", "4", *REPLAY_OFFLINE).assert_outcomes(passed=8)
+
+
+KEY_TEST = """
+def test_key(vlmrun_api_key, vlmrun_base_url):
+    print("\\nKEY=" + str(vlmrun_api_key))
+"""
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "sent"),
+    [
+        ([], None, "harness-local-key"),
+        ([], "env-key-1234", "env-key-1234"),
+        (["--vlmrun-api-key", "option-key-1234"], "env-key-1234", "option-key-1234"),
+        (["--vlmrun-base-url", "http://127.0.0.1:9/v1"], None, "vlmrun-api-key-not-set"),
+    ],
+)
+def test_the_fixtures_key_is_the_option_then_the_environment_then_the_local_one(
+    argv: list[str], env: str | None, sent: str, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if env is None:
+        monkeypatch.delenv("VLMRUN_API_KEY", raising=False)
+    else:
+        monkeypatch.setenv("VLMRUN_API_KEY", env)
+    monkeypatch.delenv("VLMRUN_BASE_URL", raising=False)
+    pytester.makepyfile(test_key=KEY_TEST)
+    result = pytester.runpytest("-s", "-p", "no:cacheprovider", *argv)
+    result.assert_outcomes(passed=1)
+    assert [line for line in result.outlines if line.startswith("KEY=")] == [f"KEY={sent}"]

@@ -16,15 +16,16 @@ from harness.bundles.decode import (
     decode_bundle,
     read_zip_entries,
 )
-from harness.bundles.digest import canonical_digest, digest_b64
-from harness.bundles.skill import SkillInfo, parse_skill_md
+from harness.bundles.digest import digest_b64
+from harness.bundles.file_digest import canonical_digest
+from harness.bundles.skill import SkillMd, parse_skill_md
 
 __all__ = [
     "DEFAULT_LIMITS",
     "Bundle",
     "BundleLimits",
     "ManifestEntry",
-    "SkillInfo",
+    "SkillMd",
     "build_bundle",
     "build_bundle_from_directory",
     "bundle_b64_from_directory",

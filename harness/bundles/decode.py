@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from harness.bundles.file_digest import canonical_digest
 from harness.bundles.skill import (
-    SkillInfo,
+    SkillMd,
     missing_skill_md_error,
     parse_schema_json,
     parse_skill_md,
@@ -74,7 +75,7 @@ class Bundle:
     """A decoded, validated bundle; ``digest`` identifies its content, not its bytes."""
 
     files: Mapping[str, bytes]
-    skill: SkillInfo
+    skill: SkillMd
     schema: dict[str, Any] | None
     config: dict[str, Any] | None
     digest: str
@@ -304,8 +305,6 @@ def read_capped(stream: _Readable, cap: int, *, entry: str | None = None) -> byt
 
 def decode_bundle(data: str, *, limits: BundleLimits = DEFAULT_LIMITS) -> Bundle:
     """Decode and validate ``source.data`` the way a strict server would."""
-    from harness.bundles.digest import canonical_digest  # digest imports this module
-
     files = read_zip_entries(decode_base64(data, limits=limits), limits)
     if "SKILL.md" not in files:
         raise missing_skill_md_error(files)

@@ -17,9 +17,7 @@ import jsonschema_rs
 import yaml
 
 from harness.errors import BundleError
-
-# The C loader is ~10x faster; the pure-Python one gives identical results.
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from harness.yaml_load import load_yaml
 
 # Passing a registry disables remote retrieval, so an unknown "$schema" URL fails fast
 # instead of making the harness fetch it over the network (the default would).
@@ -33,8 +31,11 @@ _SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxoth
 
 
 @dataclass(frozen=True)
-class SkillInfo:
-    """SKILL.md split into the two required fields, the whole frontmatter and the body."""
+class SkillMd:
+    """A bundle's SKILL.md split into the two required fields, the whole frontmatter and the body.
+
+    Not the API's skill object (`harness.models.SkillInfo`): this is what the file says.
+    """
 
     name: str
     description: str
@@ -118,11 +119,11 @@ def split_frontmatter(text: str) -> tuple[str, str]:
     )
 
 
-def parse_skill_md(text: str | bytes) -> SkillInfo:
+def parse_skill_md(text: str | bytes) -> SkillMd:
     """Parse SKILL.md; ``name`` and ``description`` must be non-empty strings."""
     yaml_text, body = split_frontmatter(_text(text, "SKILL.md"))
     try:
-        meta = yaml.load(yaml_text, Loader=_Loader)
+        meta = load_yaml(yaml_text)
     except yaml.YAMLError as exc:
         _yaml_error("SKILL.md frontmatter", "SKILL.md", exc, yaml_text, line_offset=1)
     if meta is None:
@@ -136,7 +137,7 @@ def parse_skill_md(text: str | bytes) -> SkillInfo:
         )
     name = _required(meta, "name", "my-skill", code="missing_name")
     description = _required(meta, "description", "...", code="missing_description")
-    return SkillInfo(name=name, description=description, frontmatter=meta, body=body)
+    return SkillMd(name=name, description=description, frontmatter=meta, body=body)
 
 
 def _required(meta: dict[str, Any], key: str, example: str, *, code: str) -> str:
@@ -207,7 +208,7 @@ def parse_vlmrun_yaml(data: str | bytes) -> dict[str, Any]:
     entry = "vlmrun.yaml"
     text = _text(data, entry)
     try:
-        config = yaml.load(text, Loader=_Loader)
+        config = load_yaml(text)
     except yaml.YAMLError as exc:
         _yaml_error(entry, entry, exc, text, line_offset=0)
     if not isinstance(config, dict):

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from harness.settings import EXIT_ERROR, EXIT_FAILED, EXIT_OK
+
 Status = Literal["passed", "failed", "error", "skipped"]
-EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 STEPS = ("description", "properties", "cassettes", "snapshots", "client-stack", "diff")
 SKIPPABLE = STEPS[1:]
 

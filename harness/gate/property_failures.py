@@ -17,13 +17,14 @@ from harness.gate.model import count
 from harness.proptests.codes import meaning
 from harness.proptests.failures import CaseFailure, error_summary
 from harness.proptests.runner import RunResult
+from harness.settings import LOCAL_API_KEY, SERVE_HOST, SERVE_PORT
 
 STATEFUL = "Stateful tests"
 SHOWN_CASES = 10
 SHOWN_DETAIL_LINES = 12
 BODY_CHARS = 160
-SERVE_URL = "http://127.0.0.1:8765"
-SERVE_KEY = "harness-local-key"
+SERVE_URL = f"http://{SERVE_HOST}:{SERVE_PORT}"
+SERVE_KEY = LOCAL_API_KEY
 SERVE_COMMAND = f"harness serve --api-key {SERVE_KEY}"
 _FILTERED = "'Authorization: [Filtered]'"
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from harness.files import write_atomic
 from harness.gate.model import Case, GateResult, Step, count
+from harness.settings import JSON_REPORT, JUNIT_REPORT, MARKDOWN_REPORT
 
 REPORT_FORMAT = 1
 ICON = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "➖"}
@@ -72,7 +73,7 @@ def markdown(result: GateResult) -> str:
             shown = step.details[:MARKDOWN_LINES]
             lines += ["", "```", *shown]
             if len(step.details) > len(shown):
-                lines.append(f"… {count(len(step.details) - len(shown), 'more line')}: see junit.xml")
+                lines.append(f"… {count(len(step.details) - len(shown), 'more line')}: see {JUNIT_REPORT}")
             lines.append("```")
         if step.next_steps:
             lines += ["", "What to do next:", *(f"- {n}" for n in step.next_steps)]
@@ -101,7 +102,7 @@ def as_json(result: GateResult) -> dict[str, Any]:
 
 
 def write_reports(result: GateResult, directory: Path) -> list[Path]:
-    written = [directory / "junit.xml", directory / "summary.md", directory / "summary.json"]
+    written = [directory / JUNIT_REPORT, directory / MARKDOWN_REPORT, directory / JSON_REPORT]
     write_atomic(written[0], junit_xml(result))
     write_atomic(written[1], markdown(result))
     write_atomic(written[2], json.dumps(as_json(result), indent=2) + "\n")

@@ -4,8 +4,9 @@ Order: the description must be valid before any result is reported against it; t
 tests need a server (the embedded reference server unless `--base-url`); cassettes,
 snapshots, the installed client stack and the optional description diff need none. A server
 given with `--base-url` must answer the preflight (`target`) before it gets a single case: a
-wrong URL or key stops the gate with exit 2 and one line saying what to fix. A step that
-errors stops nothing after it except what depends on it, so one run shows everything.
+wrong URL or key stops the gate with exit 2 and one line saying what to fix. Otherwise the
+steps run concurrently, in threads (most wait on a subprocess), the property step (the longest)
+first; a step that errors stops no other, so one run shows everything.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from harness.gate.snapshot_status import run_snapshot_tests
 from harness.gate.steps import cassettes_step, description_step, properties_step
 from harness.gate.target import normalize_base_url, preflight
 from harness.proptests.runner import RunOptions
+from harness.settings import MARKDOWN_REPORT, MAX_EXAMPLES, PHASES, REPORT_DIR, SCHEMATHESIS_REPORT, WORKERS, ApiKey
 
 STYLE = {"passed": "green", "failed": "red", "error": "yellow", "skipped": "dim"}
 SHOWN_LINES = 80
@@ -45,15 +47,14 @@ class GateOptions:
     root: Path = field(default_factory=Path.cwd)
     base_url: str | None = None
     """The API's root, with or without `/v1` (normalised by `normalize_base_url`)."""
-    api_key: str | None = None
-    key_from_env: bool = False
-    """The key came from $VLMRUN_API_KEY, not --api-key (messages name where to fix it)."""
-    max_examples: int = 25
-    phases: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
+    api_key: ApiKey | None = None
+    """The key for `base_url`, and where it came from (messages name where to fix it)."""
+    max_examples: int = MAX_EXAMPLES
+    phases: tuple[str, ...] = PHASES
     seed: int | None = None
-    workers: int = 1
+    workers: int = WORKERS
     cassettes: list[Path] | None = None
-    report_dir: Path = Path("harness-report")
+    report_dir: Path = REPORT_DIR
     skip: frozenset[str] = frozenset()
     against: str | None = None
     waivers: Path | None = None
@@ -61,7 +62,7 @@ class GateOptions:
 
 
 @contextlib.contextmanager
-def _server(opts: GateOptions, contract: Contract) -> Iterator[tuple[str, str]]:
+def _server(opts: GateOptions, contract: Contract) -> Iterator[tuple[str, ApiKey]]:
     if opts.base_url:
         assert opts.api_key is not None
         yield normalize_base_url(opts.base_url), opts.api_key
@@ -69,8 +70,8 @@ def _server(opts: GateOptions, contract: Contract) -> Iterator[tuple[str, str]]:
     from harness.reference.app import ServerConfig, create_app
     from harness.reference.server import serve_in_thread
 
-    key = secrets.token_urlsafe(24)  # a one-off key: nothing to leak, nothing to configure
-    with serve_in_thread(create_app(config=ServerConfig(api_key=key), contract=contract)) as running:
+    key = ApiKey(secrets.token_urlsafe(24), "local")  # a one-off key: nothing to leak, nothing to configure
+    with serve_in_thread(create_app(config=ServerConfig(api_key=key.value), contract=contract)) as running:
         yield running.url, key
 
 
@@ -116,7 +117,7 @@ class Gate:
         """Can the server be tested at all? Asked before any case is generated (see `target`)."""
         assert self.base_url is not None
         assert self.opts.api_key is not None
-        preflight(self.base_url, self.opts.api_key, key_from_env=self.opts.key_from_env)
+        preflight(self.base_url, self.opts.api_key)
         return Step("properties")
 
     def run(self) -> GateResult:
@@ -239,17 +240,14 @@ class Gate:
             run_opts = RunOptions(
                 description=opts.description,
                 base_url=url,
-                api_key=key,
+                api_key=key.value,
                 max_examples=opts.max_examples,
-                junit_path=opts.report_dir / "schemathesis.xml",
+                junit_path=opts.report_dir / SCHEMATHESIS_REPORT,
                 seed=opts.seed,
                 workers=opts.workers,
                 phases=opts.phases,
             )
-            embedded = not opts.base_url
-            step, _ = properties_step(
-                run_opts, embedded=embedded, key_from_env=opts.key_from_env, started=self._spawned
-            )
+            step, _ = properties_step(run_opts, key_source=key.source, started=self._spawned)
             return step
 
 
@@ -259,7 +257,7 @@ class Gate:
 
 
 def client_stack_step() -> Step:
-    from harness.gate.compat_steps import client_stack_step as probe
+    from harness.gate.client_stack import client_stack_step as probe
 
     return probe()
 
@@ -267,7 +265,7 @@ def client_stack_step() -> Step:
 def diff_step(
     against: str, description: Path, cassettes: list[Path], root: Path, waivers: Path | None, fail_on: str
 ) -> Step:
-    from harness.gate.compat_steps import diff_step as compare
+    from harness.gate.description_diff import diff_step as compare
 
     return compare(against, description, cassettes, root, waivers, fail_on)
 
@@ -297,7 +295,7 @@ def run_gate(opts: GateOptions, console: Console, *, clock: Callable[[], float] 
             console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
         if len(step.details) > len(shown):
             more = count(len(step.details) - len(shown), "more line")
-            console.print(f"  … {more} in {opts.report_dir / 'summary.md'}", highlight=False, markup=False)
+            console.print(f"  … {more} in {opts.report_dir / MARKDOWN_REPORT}", highlight=False, markup=False)
         for hint in step.next_steps:
             console.print(f"  → {hint}", highlight=False, markup=False, soft_wrap=True)
     written = write_reports(result, opts.report_dir)

@@ -12,6 +12,7 @@ from harness.gate.model import Case, Step, count
 from harness.gate.property_failures import STATEFUL, Replay, broken_summary, failure_details
 from harness.gate.target import key_fix, key_phrase, unreachable_message
 from harness.proptests.runner import RunOptions, RunResult, run, split
+from harness.settings import KeySource
 
 if TYPE_CHECKING:
     from harness.recording.verify import VerifyResult
@@ -31,13 +32,16 @@ def description_step(contract: Contract, path: Path) -> Step:
 def properties_step(
     opts: RunOptions,
     *,
-    embedded: bool = False,
-    key_from_env: bool = False,
+    key_source: KeySource = "option",
     started: Callable[[Callable[[], None]], None] = lambda stop: None,
 ) -> tuple[Step, RunResult | None]:
     """schemathesis against the server; a run in which no request was answered, or every answer
-    was 401/403, is a set-up error (exit 2), never a pass: 401 is a described response."""
+    was 401/403, is a set-up error (exit 2), never a pass: 401 is a described response.
+
+    `key_source` "local" means the server is the gate's embedded one, gone when the gate ends:
+    its failures are reproduced against `harness serve` instead."""
     step = Step("properties")
+    embedded = key_source == "local"
     url = opts.base_url
     try:
         result = run(opts, started=started)
@@ -46,8 +50,7 @@ def properties_step(
     if result.unreachable:
         return step.error(unreachable_message(url, "no request got an answer")), result
     if result.refused:
-        key = "the gate's own key" if embedded else key_phrase(key_from_env)
-        return step.error(refused_run_message(url, key, key_fix(key_from_env), result)), result
+        return step.error(refused_run_message(url, key_phrase(key_source), key_fix(key_source), result)), result
     step.summary = f"{url}: {result.totals}"
     for op in result.operations:
         messages = [*op.failures, *op.errors]

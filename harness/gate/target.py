@@ -16,11 +16,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit, urlunsplit
 
 from harness.errors import TargetError, UsageError
+from harness.settings import API_KEY_ENV, API_PREFIX, SERVE_HOST, SERVE_PORT, ApiKey, KeySource
 
-API_PREFIX = "/v1"
-HEALTH_PATH = "/v1/health"
+HEALTH_PATH = f"{API_PREFIX}/health"
 PREFLIGHT_TIMEOUT = 10.0
-EXAMPLE = "e.g. https://api.vlm.run or http://127.0.0.1:8765"
+EXAMPLE = f"e.g. https://api.vlm.run or http://{SERVE_HOST}:{SERVE_PORT}"
 
 
 def normalize_base_url(url: str, api_prefix: str = API_PREFIX) -> str:
@@ -40,20 +40,30 @@ def normalize_base_url(url: str, api_prefix: str = API_PREFIX) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))
 
 
-def key_phrase(key_from_env: bool) -> str:
-    return "the key in $VLMRUN_API_KEY" if key_from_env else "the key given with --api-key"
+KEY_PHRASES: dict[KeySource, str] = {
+    "option": "the key given with --api-key",
+    "environment": f"the key in ${API_KEY_ENV}",
+    "local": "the gate's own key",
+}
+"""How a message names a key, by where it came from (`settings.resolve_api_key`)."""
 
 
-def key_fix(key_from_env: bool) -> str:
-    return "set VLMRUN_API_KEY to a valid key, or pass one with --api-key" if key_from_env else "pass a valid key"
+def key_phrase(source: KeySource) -> str:
+    return KEY_PHRASES[source]
 
 
-def refused_message(base_url: str, status: int, key_from_env: bool) -> str:
+def key_fix(source: KeySource) -> str:
+    if source == "environment":
+        return f"set {API_KEY_ENV} to a valid key, or pass one with --api-key"
+    return "pass a valid key"
+
+
+def refused_message(base_url: str, status: int, source: KeySource) -> str:
     """One line: the server refused the key (401, or 403 for a key without access), and the fix."""
-    key = key_phrase(key_from_env)
+    key = key_phrase(source)
     if status == 403:
         return f"the server at {base_url} answered 403 to {key}: the key has no access to this API; pass one that does"
-    return f"the server at {base_url} answered {status} to {key}: {key_fix(key_from_env)}"
+    return f"the server at {base_url} answered {status} to {key}: {key_fix(source)}"
 
 
 def unreachable_message(base_url: str, reason: str) -> str:
@@ -90,7 +100,7 @@ def _reason(exc: BaseException) -> str:
     return str(reason) or type(reason).__name__
 
 
-def preflight(base_url: str, api_key: str, *, key_from_env: bool = False, timeout: float = PREFLIGHT_TIMEOUT) -> None:
+def preflight(base_url: str, key: ApiKey, *, timeout: float = PREFLIGHT_TIMEOUT) -> None:
     """`GET <base>/v1/health` with the key; raise `TargetError` unless the server is there and takes the key.
 
     `base_url` is normalised already. Any answer other than 401, 403, 404 and 405 lets the
@@ -101,7 +111,7 @@ def preflight(base_url: str, api_key: str, *, key_from_env: bool = False, timeou
     import urllib.request
 
     request = urllib.request.Request(
-        base_url + HEALTH_PATH, headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+        base_url + HEALTH_PATH, headers={"Authorization": f"Bearer {key.value}", "Accept": "application/json"}
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -113,6 +123,6 @@ def preflight(base_url: str, api_key: str, *, key_from_env: bool = False, timeou
     except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
         raise TargetError(unreachable_message(base_url, _reason(exc))) from None
     if status in (401, 403):
-        raise TargetError(refused_message(base_url, status, key_from_env))
+        raise TargetError(refused_message(base_url, status, key.source))
     if status in (404, 405):
         raise TargetError(not_the_api_message(base_url, status))

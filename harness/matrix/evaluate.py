@@ -204,7 +204,7 @@ class Evaluator:
             problems.append(f"reference server answered {status}")
         elif (status, resolved) != (want_status, want_resolved):
             problems.append(f"resolved {', '.join(resolved)}, the vlmrun dict form {', '.join(want_resolved)}")
-        got, want = canonicalize(body), canonicalize(reference_body(example))
+        got, want = canonicalize(body, self.contract), canonicalize(reference_body(example), self.contract)
         diff = tuple(f"{p}: {a!r} != {b!r}"[:300] for p, a, b in canonical_diff(got.body, want.body))
         if got.key != want.key:
             problems.append("canonical form differs from the vlmrun dict form")

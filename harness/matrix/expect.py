@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from harness.wire import is_inline
+
 KWARG_PATHS = ("vlmrun-dict", "vlmrun-objects", "vlmrun-objects-helper")
 
 
@@ -35,7 +37,7 @@ class Facts:
 
     @property
     def has_inline(self) -> bool:
-        return any(s.get("type") == "inline" for s in self.skills)
+        return any(is_inline(s) for s in self.skills)
 
 
 @dataclass(frozen=True)

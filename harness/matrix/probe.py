@@ -4,7 +4,7 @@ Runs inside a client stack's own environment, by file path, so it must not impor
 harness (installing the harness there would change the very pins under test): standard
 library only. It reads one JSON document on stdin:
 
-    {"base_path": "/v1", "model": "...", "helper": "/path/to/skill_dicts.py",
+    {"base_path": "/v1", "model": "...", "helper": "/path/to/harness/wire.py",
      "examples": [{"name": "...", "messages": [...], "skills": [<AgentSkill kwargs>, ...]}]}
 
 starts a capture server on 127.0.0.1 (GET */health -> 200, POST */chat/completions -> a
@@ -141,7 +141,7 @@ class Stack:
 
     @staticmethod
     def _load_helper(path: str) -> Any:
-        spec = importlib.util.spec_from_file_location("probe_skill_dicts", path)
+        spec = importlib.util.spec_from_file_location("probe_wire", path)
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot load the helper from {path}")
         module = importlib.util.module_from_spec(spec)

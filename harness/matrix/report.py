@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.files import write_atomic
 from harness.matrix.evaluate import FAIL, KNOWN, NA, OK, UNEXPECTED_PASS, Cell, MatrixResult, StackRun
+from harness.wire import iter_bundle_slots
 
 FORMAT = 1
 VERSION_COLUMNS = ("python", "vlmrun", "openai", "httpx", "httpx2", "pydantic")
@@ -71,13 +72,9 @@ def elide(body: str | None) -> str:
         return body
     if "messages" in value:
         value["messages"] = "…"
-    for skill in value.get("skills") or []:
-        if not isinstance(skill, dict):
-            continue
-        source = skill.get("source")
-        for holder, key in ((source, "data"), (skill, "bundle")):
-            if isinstance(holder, dict) and isinstance(holder.get(key), str) and len(holder[key]) > 24:
-                holder[key] = f"{holder[key][:8]}…({len(holder[key])} chars)"
+    for slot in iter_bundle_slots(value):
+        if len(slot.data) > 24:
+            slot.replace(f"{slot.data[:8]}…({len(slot.data)} chars)")
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import platform
 import sys
 from collections.abc import Callable, Sequence
@@ -14,6 +13,7 @@ from harness.docs_examples import seed_examples
 from harness.matrix.evaluate import Cell, MatrixResult, StackRun, evaluator, probe_payload
 from harness.matrix.probe import PATHS
 from harness.matrix.stacks import Stack, build_env, find_uv, run_probe, select
+from harness.settings import harness_version
 
 INSTALLED = "installed"
 
@@ -71,17 +71,9 @@ def _result(runs: list[StackRun], cells: list[Cell]) -> MatrixResult:
     return MatrixResult(
         generated=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         python=platform.python_version(),
-        harness_version=_harness_version(),
+        harness_version=harness_version() or "unknown",
         description_sha256=load_contract().sha256,
         paths=PATHS,
         stacks=tuple(runs),
         cells=tuple(cells),
     )
-
-
-def _harness_version() -> str:
-    """From the installed distribution (the package root is a higher layer than this one)."""
-    try:
-        return importlib.metadata.version("vlmrun-skills-harness")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"

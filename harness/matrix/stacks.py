@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import harness.skill_dicts
+import harness.wire
 from harness.errors import UsageError
 
 STACK_DIR = Path(__file__).resolve().parent / "stacks"
@@ -190,7 +190,7 @@ def _move_into_place(tmp: Path, env: Path) -> None:
 
 def run_probe(stack: Stack, python: Path, payload: dict[str, Any]) -> dict[str, Any]:
     """Run the standalone probe in the stack's environment; its JSON report."""
-    request = {**payload, "helper": str(Path(harness.skill_dicts.__file__).resolve())}
+    request = {**payload, "helper": str(Path(harness.wire.__file__).resolve())}
     try:
         proc = subprocess.run(
             [str(python), "-I", str(PROBE)],

@@ -1,9 +1,12 @@
-"""Typed pydantic models of the API description's `components.schemas`.
+"""Typed pydantic models of the request bodies the API description defines.
 
 They mirror `openapi/vlmrun-agent.yaml` for typed access; `harness.contract` judges
-bodies. `COMPONENTS` maps each schema name to its model (or union) so that code and tests
-can walk the description and the models side by side. Every model is a `WireModel`:
-`.to_wire()` dumps it back to the JSON it was validated from.
+bodies first. The reference server validates each accepted body into them and works on
+the typed form. Only requests are modelled: nothing in the harness reads a response
+through a model, and a model nothing uses is a second source of truth. `COMPONENTS` maps
+each modelled schema name to its model (or union) so that code and tests can walk the
+description and the models side by side. Every model is a `WireModel`: `.to_wire()` dumps
+it back to the JSON it was validated from.
 """
 
 from __future__ import annotations
@@ -29,36 +32,15 @@ from harness.models.request import (
     ToolCallFunction,
     VideoUrlPart,
 )
-from harness.models.response import (
-    DONE,
-    ChatCompletion,
-    ChatCompletionChunk,
-    ChatCompletionEvent,
-    Choice,
-    ChoiceMessage,
-    ChunkChoice,
-    ChunkDelta,
-    ErrorDetail,
-    Health,
-    HTTPValidationError,
-    Usage,
-    ValidationErrorItem,
-)
 from harness.models.skills import (
-    LATEST,
     AgentSkill,
     InlineSkill,
     InlineSkillSource,
-    SkillInfo,
     SkillLookupRequest,
     SkillReference,
 )
 
 COMPONENTS: Final[dict[str, Any]] = {
-    "Health": Health,
-    "ErrorDetail": ErrorDetail,
-    "HTTPValidationError": HTTPValidationError,
-    "ValidationError": ValidationErrorItem,
     "ChatCompletionRequest": ChatCompletionRequest,
     "Message": Message,
     "ToolCall": ToolCall,
@@ -78,12 +60,6 @@ COMPONENTS: Final[dict[str, Any]] = {
     "InlineSkill": InlineSkill,
     "InlineSkillSource": InlineSkillSource,
     "SkillLookupRequest": SkillLookupRequest,
-    "SkillInfo": SkillInfo,
-    "ChatCompletion": ChatCompletion,
-    "Choice": Choice,
-    "Usage": Usage,
-    "ChatCompletionEvent": ChatCompletionEvent,
-    "ChatCompletionChunk": ChatCompletionChunk,
 }
 """Schema name in the description -> the model (a class, or an annotated union)."""
 
@@ -108,29 +84,11 @@ __all__ = [
 ]
 # skills
 __all__ += [
-    "LATEST",
     "AgentSkill",
     "InlineSkill",
     "InlineSkillSource",
-    "SkillInfo",
     "SkillLookupRequest",
     "SkillReference",
-]
-# responses
-__all__ += [
-    "DONE",
-    "ChatCompletion",
-    "ChatCompletionChunk",
-    "ChatCompletionEvent",
-    "Choice",
-    "ChoiceMessage",
-    "ChunkChoice",
-    "ChunkDelta",
-    "ErrorDetail",
-    "HTTPValidationError",
-    "Health",
-    "Usage",
-    "ValidationErrorItem",
 ]
 # registry and base
 __all__ += ["COMPONENTS", "WireModel"]

@@ -1,24 +1,28 @@
-"""Skills as the description defines them (`AgentSkill` and the skill endpoints' bodies).
+"""Skills as the description defines them (`AgentSkill` and the skill lookup body).
 
 The two skill shapes are told apart by `type` alone, as the server must: a referenced
 skill may leave `type` out (default `skill_reference`), so anything but `"inline"` is
 read as a reference, and a misspelt `"inlne"` fails there with a `type` error instead of
 matching nothing. Both shapes forbid unknown keys, but accept an explicit null for the
 other shape's keys, because `AgentSkill(...).model_dump()` in the vlmrun SDK sends them.
+
+Which version or bundle a skill means is `harness.wire`'s rule; the properties here hand
+it what was sent and return its answer.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 
-from harness.models._base import Base64Str, ClosedModel, Omittable, OpenModel
+from harness import wire
+from harness.models._base import Base64Str, ClosedModel, OpenModel
 
-LATEST = "latest"
-"""The `skill_version` that resolves to a skill's most recent revision (the default)."""
 
-SkillStatus = Literal["enqueued", "pending", "running", "completed", "failed", "paused"]
+def _sent(model: BaseModel, *names: str) -> dict[str, Any]:
+    """The fields among `names` the caller set (a default read back is not "sent")."""
+    return {name: getattr(model, name) for name in names if name in model.model_fields_set}
 
 
 class InlineSkillSource(ClosedModel):
@@ -45,7 +49,7 @@ class SkillReference(ClosedModel):
     type: Literal["skill_reference"] = "skill_reference"
     skill_id: str | None = Field(default=None, min_length=1)
     skill_name: str | None = Field(default=None, min_length=1)
-    skill_version: str | None = Field(default=LATEST, min_length=1)
+    skill_version: str | None = Field(default=wire.LATEST, min_length=1)
     version: str | None = Field(default=None, min_length=1)
     name: None = None
     description: None = None
@@ -63,21 +67,8 @@ class SkillReference(ClosedModel):
 
     @property
     def effective_version(self) -> str:
-        """`skill_version` if sent non-null, else the legacy `version`, else `"latest"`.
-
-        This is the SDKs' rule (vlmrun `AgentSkill`'s before-validator, Node `toJSON`):
-        `skill_version` wins when both are given; an explicit null means the default.
-        """
-        pinned = self.skill_version if "skill_version" in self.model_fields_set else None
-        return pinned or self.version or LATEST
-
-    @property
-    def identifier(self) -> str:
-        """What the server resolves: `skill_id` takes precedence over `skill_name`."""
-        found = self.skill_id or self.skill_name
-        if found is None:  # only after model_construct(), which skips validation
-            raise ValueError("SkillReference has neither skill_id nor skill_name")
-        return found
+        """The revision the server resolves: `harness.wire.effective_version` of what was sent."""
+        return str(wire.effective_version(_sent(self, "skill_version", "version")))
 
 
 class InlineSkill(ClosedModel):
@@ -108,20 +99,30 @@ class InlineSkill(ClosedModel):
 
     @property
     def effective_data(self) -> str:
-        """The base64 zip the server decodes: `source.data`, which wins over `bundle`."""
-        data = self.source.data if self.source is not None else self.bundle
+        """The base64 zip the server decodes: `harness.wire.effective_bundle` of what was sent."""
+        data = wire.effective_bundle(self._payload())
         if data is None:  # only after model_construct(), which skips validation
             raise ValueError("InlineSkill has neither source nor bundle")
-        return data
+        return str(data)
+
+    @property
+    def data_path(self) -> tuple[str, ...]:
+        """Where `effective_data` sits in the skill (`source.data`, or the deprecated `bundle`)."""
+        return wire.effective_bundle_path(self._payload())
+
+    def _payload(self) -> dict[str, Any]:
+        source = {"data": self.source.data} if self.source is not None else None
+        return {"source": source, "bundle": self.bundle}
 
 
 def _skill_kind(value: Any) -> str:
-    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return "inline" if kind == "inline" else "skill_reference"
+    """The union's tag: inline, or else a reference (so `"inlne"` fails on `type`, not on shape)."""
+    kind = wire.skill_kind(value) if isinstance(value, dict) else getattr(value, "type", None)
+    return wire.INLINE if kind == wire.INLINE else wire.REFERENCE
 
 
 AgentSkill = Annotated[
-    Annotated[SkillReference, Tag("skill_reference")] | Annotated[InlineSkill, Tag("inline")],
+    Annotated[SkillReference, Tag(wire.REFERENCE)] | Annotated[InlineSkill, Tag(wire.INLINE)],
     Discriminator(_skill_kind),
 ]
 """One entry of `skills`: validate with `TypeAdapter(AgentSkill)` or inside a request."""
@@ -141,17 +142,7 @@ class SkillLookupRequest(OpenModel):
             raise ValueError("A skill lookup needs 'id' or 'name' (a string)")
         return self
 
-
-class SkillInfo(OpenModel):
-    """One skill revision as the skill endpoints return it; `skill_version` pins it."""
-
-    id: str
-    name: str
-    description: str | None = None
-    skill_version: Omittable[str] = None
-    version: Omittable[str] = Field(default=None, deprecated=True)
-    skill_uri: str | None = None
-    status: SkillStatus | None = None
-    is_public: bool | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
+    @property
+    def effective_version(self) -> str:
+        """The revision asked for: `harness.wire.effective_version` of what was sent."""
+        return str(wire.effective_version(_sent(self, "skill_version", "version")))

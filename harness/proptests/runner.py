@@ -8,21 +8,25 @@ bundle strategy (hooks module) and the key, passed through the environment and a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import secrets
 import subprocess
 import sys
+import tempfile
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from harness.errors import UsageError
 from harness.extras import require_extra
 from harness.proptests.failures import CaseFailure, parse_failure_text
+from harness.settings import COVERAGE_PHASE, MAX_EXAMPLES, PHASES, REPORT_DIR, SCHEMATHESIS_REPORT, WORKERS
 
 CONFIG_FILE = Path(__file__).resolve().parent / "schemathesis.toml"
 HOOKS_MODULE = "harness.proptests.hooks"
@@ -36,12 +40,13 @@ class RunOptions:
     description: Path
     base_url: str
     api_key: str
-    max_examples: int = 300
-    junit_path: Path = Path("harness-report/junit.xml")
-    phases: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
+    max_examples: int = MAX_EXAMPLES
+    junit_path: Path = REPORT_DIR / SCHEMATHESIS_REPORT
+    phases: tuple[str, ...] = PHASES
     seed: int | None = None
-    workers: int = 1
+    workers: int = WORKERS
     timeout: float = 1800.0
+    """Seconds for the whole run, all processes together."""
 
 
 @dataclass
@@ -68,7 +73,7 @@ class OperationResult:
 
 
 @dataclass
-class Report:
+class SchemathesisJsonReport:
     """What schemathesis' JSON report (`--report json`) says about one process's run."""
 
     generated: int = 0
@@ -78,7 +83,7 @@ class Report:
     """Operations that answered only 401/403 and never served a valid request (its `missing_auth` warning)."""
 
     @classmethod
-    def read(cls, path: Path) -> Report | None:
+    def read(cls, path: Path) -> SchemathesisJsonReport | None:
         try:
             data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -98,19 +103,19 @@ class RunResult:
     operations: list[OperationResult]
     output: str
     seed: int | None = None
-    reports: list[Report] = field(default_factory=list)
+    json_reports: list[SchemathesisJsonReport] = field(default_factory=list)
 
     @property
     def refused(self) -> list[str]:
         """Operations whose every answer was 401/403: the key is not accepted there."""
-        return sorted(set().union(*(r.refused for r in self.reports)))
+        return sorted(set().union(*(r.refused for r in self.json_reports)))
 
     @property
     def unreachable(self) -> bool:
         """Cases were generated and not one got an answer: every request failed to connect or timed out."""
-        generated = sum(r.generated for r in self.reports)
-        errored = sum(r.errored for r in self.reports)
-        titles: set[str] = set().union(*(r.error_titles for r in self.reports))
+        generated = sum(r.generated for r in self.json_reports)
+        errored = sum(r.errored for r in self.json_reports)
+        titles: set[str] = set().union(*(r.error_titles for r in self.json_reports))
         return generated > 0 and errored >= generated and bool(titles) and titles <= UNREACHABLE_ERRORS
 
     @property
@@ -160,22 +165,22 @@ def json_path(junit_path: Path) -> Path:
     return junit_path.with_suffix(".json")
 
 
-SPLIT_PHASE = "coverage"
-
-
 def split(opts: RunOptions) -> list[RunOptions]:
-    """The coverage phase in a process of its own, beside the other phases.
+    """The coverage phase in a process of its own, with one worker, beside the other phases.
 
-    Coverage is the longest phase on this description (schemathesis generates every boundary
-    and negative case of the chat-completions schema), and schemathesis' own `--workers`
-    crashes coverage generation in 4.32.5 ("Inconsistent results"). Two processes use both
-    cores safely. With explicit `--workers`, schemathesis' own parallelism is used instead.
+    schemathesis' own `--workers` crashes coverage generation in 4.32.5 ("Inconsistent
+    results"), so `--workers` applies to the other phases only. Coverage is also the longest
+    phase on this description (every boundary and negative case of the chat-completions
+    schema): two processes use both cores.
     """
-    if opts.workers != 1 or SPLIT_PHASE not in opts.phases or len(opts.phases) == 1:
+    if COVERAGE_PHASE not in opts.phases:
         return [opts]
-    rest = tuple(p for p in opts.phases if p != SPLIT_PHASE)
-    junit = opts.junit_path.with_name(f"{opts.junit_path.stem}-{SPLIT_PHASE}{opts.junit_path.suffix}")
-    return [replace(opts, phases=rest), replace(opts, phases=(SPLIT_PHASE,), junit_path=junit)]
+    junit = opts.junit_path.with_name(f"{opts.junit_path.stem}-{COVERAGE_PHASE}{opts.junit_path.suffix}")
+    coverage = replace(opts, phases=(COVERAGE_PHASE,), workers=1)
+    rest = tuple(p for p in opts.phases if p != COVERAGE_PHASE)
+    if not rest:
+        return [coverage]
+    return [replace(opts, phases=rest), replace(coverage, junit_path=junit)]
 
 
 def choose_seed(opts: RunOptions) -> RunOptions:
@@ -194,41 +199,30 @@ def run(opts: RunOptions, *, started: Callable[[Callable[[], None]], None] = lam
         replace(part, description=part.description.resolve(), junit_path=part.junit_path.resolve())
         for part in split(opts)
     ]
-    procs: list[subprocess.Popen[str]] = []
-    # The longest process (coverage, the last part) starts first.
-    for index, part in reversed(list(enumerate(parts))):
-        part.junit_path.unlink(missing_ok=True)  # a report left by an earlier run must not be read as this one's
-        json_path(part.junit_path).unlink(missing_ok=True)
-        # cwd: schemathesis keeps a crash cache in `.schemathesis/` of its working folder;
-        # it belongs with the report, not in the user's checkout (one folder per process).
-        cwd = part.junit_path.parent / (f".run-{index}" if index else "")
-        cwd.mkdir(parents=True, exist_ok=True)
-        procs.append(
-            subprocess.Popen(
-                command(part), env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-            )
-        )
-    procs.reverse()
+    procs: list[subprocess.Popen[bytes]] = []
+    logs: list[IO[bytes]] = []
 
     def stop() -> None:
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
 
-    started(stop)
-    outputs, codes = [], []
-    try:
-        for proc in procs:
-            outputs.append(proc.communicate(timeout=opts.timeout)[0])
-            codes.append(proc.returncode)
-    except subprocess.TimeoutExpired as exc:
-        raise UsageError(f"schemathesis did not finish within {opts.timeout:.0f}s against {opts.base_url}") from exc
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
+    with contextlib.ExitStack() as stack:
+        try:
+            # The longest process (coverage, the last part) starts first.
+            for index, part in reversed(list(enumerate(parts))):
+                logs.insert(0, stack.enter_context(tempfile.TemporaryFile(prefix="harness-schemathesis-")))
+                procs.insert(0, _spawn(part, index, env, logs[0]))
+            started(stop)
+            deadline = time.monotonic() + opts.timeout
+            codes = [proc.wait(timeout=max(0.0, deadline - time.monotonic())) for proc in procs]
+        except subprocess.TimeoutExpired as exc:
+            raise UsageError(f"schemathesis did not finish within {opts.timeout:.0f}s against {opts.base_url}") from exc
+        finally:
+            stop()
+            for proc in procs:
                 proc.wait()
-    output = "\n".join(outputs)
+        output = "\n".join(_read(log) for log in logs)
     operations: dict[str, OperationResult] = {}
     seen: set[str] = set()
     for part, code in zip(parts, codes, strict=True):
@@ -241,8 +235,25 @@ def run(opts: RunOptions, *, started: Callable[[Callable[[], None]], None] = lam
             merged.errors += op.errors
             merged.skipped = op.skipped if op.name not in seen else merged.skipped and op.skipped
             seen.add(op.name)
-    reports = [r for part in parts if (r := Report.read(json_path(part.junit_path))) is not None]
-    return RunResult(max(codes), list(operations.values()), output, opts.seed, reports)
+    json_reports = [r for part in parts if (r := SchemathesisJsonReport.read(json_path(part.junit_path))) is not None]
+    return RunResult(max(codes), list(operations.values()), output, opts.seed, json_reports)
+
+
+def _spawn(part: RunOptions, index: int, env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """One schemathesis process, its output going to `log`: a file, never a pipe, since a pipe
+    not read while another process is awaited fills up and stalls its writer."""
+    part.junit_path.unlink(missing_ok=True)  # a report left by an earlier run must not be read as this one's
+    json_path(part.junit_path).unlink(missing_ok=True)
+    # cwd: schemathesis keeps a crash cache in `.schemathesis/` of its working folder;
+    # it belongs with the report, not in the user's checkout (one folder per process).
+    cwd = part.junit_path.parent / (f".run-{index}" if index else "")
+    cwd.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(command(part), env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _read(log: IO[bytes]) -> str:
+    log.seek(0)
+    return log.read().decode("utf-8", errors="replace")
 
 
 def parse_junit(path: Path) -> list[OperationResult]:

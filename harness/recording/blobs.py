@@ -22,6 +22,7 @@ from harness.bundles import canonical_digest, digest_b64, read_zip_entries
 from harness.bundles.decode import decode_base64
 from harness.errors import BundleError, CassetteError
 from harness.files import atomic_writer
+from harness.wire import iter_bundle_slots
 
 BLOB_DIR = "_blobs"
 CASSETTES_DIR = "cassettes"
@@ -150,50 +151,29 @@ def _remember(identity: tuple[str, int, int], b64: bytes) -> None:
 # -- placeholders in request bodies --------------------------------------------------------------
 
 
-def _bundle_slots(body: Any) -> list[tuple[dict[str, Any], str]]:
-    """(holder, key) of every `skills[i].source.data` and `skills[i].bundle` in a request body."""
-    skills = body.get("skills") if isinstance(body, dict) else None
-    slots: list[tuple[dict[str, Any], str]] = []
-    for skill in skills if isinstance(skills, list) else []:
-        if isinstance(skill, dict):
-            source = skill.get("source")
-            if isinstance(source, dict) and "data" in source:
-                slots.append((source, "data"))
-            if "bundle" in skill:
-                slots.append((skill, "bundle"))
-    return slots
-
-
 def stash_bundles(body: Any, stash: dict[str, bytes]) -> None:
     """Replace decodable bundles by placeholders, collecting their zip bytes by digest (in place)."""
-    for holder, key in _bundle_slots(body):
-        value = holder[key]
-        if not isinstance(value, str) or value.startswith(BLOB_PREFIX):
+    for slot in iter_bundle_slots(body):
+        if slot.data.startswith(BLOB_PREFIX):
             continue
         try:
-            digest = digest_b64(value)
+            digest = digest_b64(slot.data)
             if digest not in stash:
-                stash[digest] = decode_base64(value)
+                stash[digest] = decode_base64(slot.data)
         except BundleError:
             continue  # not a safe zip: it stays inline, as sent
-        holder[key] = BLOB_PREFIX + digest
+        slot.replace(BLOB_PREFIX + digest)
 
 
 def placeholders(body: Any) -> list[str]:
     """The digests referenced from a request body's bundle slots, in order."""
-    out = []
-    for holder, key in _bundle_slots(body):
-        value = holder[key]
-        match = _PLACEHOLDER.fullmatch(value) if isinstance(value, str) else None
-        if match is not None:
-            out.append(match.group(1))
-    return out
+    found = (_PLACEHOLDER.fullmatch(slot.data) for slot in iter_bundle_slots(body))
+    return [match.group(1) for match in found if match is not None]
 
 
 def restore_bundles(body: Any, fetch: Callable[[str], str]) -> None:
     """Put the base64 of each referenced blob back in place of its placeholder (in place)."""
-    for holder, key in _bundle_slots(body):
-        value = holder[key]
-        match = _PLACEHOLDER.fullmatch(value) if isinstance(value, str) else None
+    for slot in iter_bundle_slots(body):
+        match = _PLACEHOLDER.fullmatch(slot.data)
         if match is not None:
-            holder[key] = fetch(match.group(1))
+            slot.replace(fetch(match.group(1)))

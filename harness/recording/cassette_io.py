@@ -84,9 +84,6 @@ def read_cassette(path: PathLike) -> CassetteFile:
     return CassetteFile(loaded.path, loaded.recording, loaded.interactions(), user)
 
 
-load_interactions = read_cassette
-
-
 # -- writing -----------------------------------------------------------------------------------
 
 

@@ -11,6 +11,8 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import yaml
 
+from harness.yaml_load import SafeLoader
+
 __all__ = ["HEADER", "Flow", "dump_document", "load_yaml"]
 
 HEADER = (
@@ -23,8 +25,8 @@ HEADER = (
 if TYPE_CHECKING:
     _BaseLoader = yaml.SafeLoader
     _BaseDumper = yaml.SafeDumper
-else:  # libyaml when PyYAML was built with it: loads about 10x faster
-    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+else:  # libyaml when PyYAML was built with it: loads and dumps about 10x faster
+    _BaseLoader = SafeLoader
     _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _RESOLVED: dict[tuple[str, bool], str] = {}  # plain scalar -> tag; bounded, and a pure function of its key

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.contract import Contract
-from harness.recording.conformance import content_schema, deref, is_json_media, match_operation, parse_sse, pick_media
+from harness.openapi.operations import is_json_media, pick_media
+from harness.openapi.sse import parse_sse
 from harness.recording.interaction import EVENT_STREAM, Interaction
 
 _MAX_DEPTH = 24
@@ -33,13 +34,13 @@ class FieldUse:
 def _branches(contract: Contract, schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     out = []
     for key in ("oneOf", "anyOf", "allOf"):
-        out += [deref(contract, b) for b in schema.get(key, []) if isinstance(b, Mapping)]
+        out += [contract.deref(b) for b in schema.get(key, []) if isinstance(b, Mapping)]
     return out
 
 
 def declared_paths(contract: Contract, schema: Any, prefix: str = "", depth: int = 0) -> Iterator[str]:
     """Every property path a schema declares (`choices[].message.content`), branches expanded."""
-    schema = deref(contract, schema)
+    schema = contract.deref(schema)
     if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
         return
     for name, sub in (schema.get("properties") or {}).items():
@@ -65,7 +66,7 @@ def _properties(contract: Contract, schema: Mapping[str, Any], instance: Mapping
 def walk(
     contract: Contract, schema: Any, instance: Any, prefix: str, use: FieldUse, where: str, depth: int = 0
 ) -> None:
-    schema = deref(contract, schema)
+    schema = contract.deref(schema)
     if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
         return
     if isinstance(instance, Mapping):
@@ -89,28 +90,30 @@ def walk(
 
 
 def record_response(contract: Contract, interaction: Interaction, where: str, uses: dict[str, FieldUse]) -> None:
-    """Fold one exchange's response into `uses` (keyed by response kind); undocumented ones are skipped."""
+    """Fold one exchange's response into `uses`, keyed by response kind (the documented status:
+    exact, `2XX` or `default`, as conformance resolves it); undocumented ones are skipped."""
     request, response = interaction.request, interaction.response
-    matched = match_operation(contract, request.method, request.path)
+    matched = contract.match_operation(request.method, request.path)
     if matched is None:
         return
-    op = contract.document["paths"][matched[0]].get(request.method.lower())
-    responses = {str(k): v for k, v in (op or {}).get("responses", {}).items()}
-    declared = deref(contract, responses.get(str(response.status), {}))
+    op = contract.path_item(matched.template).get(request.method.lower())
+    found = contract.response(op, response.status) if isinstance(op, Mapping) else None
+    if found is None:
+        return
+    status, declared = found
     content = declared.get("content") or {}
     media = pick_media(content, response.content_type)
     if media is None:
         return
     schema = content[media].get("schema")
-    kind = f"{request.method.upper()} {matched[0]} {response.status} {media}"
+    kind = f"{request.method.upper()} {matched.template} {status} {media}"
     use = uses.setdefault(kind, FieldUse())
     if not use.declared:
         use.declared = set(declared_paths(contract, schema))
     if media.lower() == EVENT_STREAM:
-        events, _ = parse_sse(response.body)
-        for event in events:
+        for event in parse_sse(response.body).events:
             walk(contract, schema, event, "", use, where)
-            chunk_schema = content_schema(contract, schema, event["data"])
+            chunk_schema = contract.event_data_schema(schema, event["data"])
             if chunk_schema is None:
                 continue
             use.declared |= {f"data.{p}" for p in declared_paths(contract, chunk_schema)}

@@ -2,8 +2,10 @@
 
 vcrpy hands persisters and hooks a `vcr.request.Request` plus a response dict
 (`{"status": {"code", "message"}, "headers": {name: [values]}, "body": {"string": bytes}}`);
-everything in `harness.recording` works on `Interaction` instead, so matching, storage and
-conformance read bodies one way.
+everything in `harness.recording` works on `Interaction` instead. Bodies are read one way
+for storage and for conformance: `request_bytes` (file and iterator bodies joined) and
+`decoded_response` (gzip/deflate/br undone, as the persister stores it), so what is judged
+is what is written.
 """
 
 from __future__ import annotations
@@ -29,9 +31,28 @@ def _header(headers: Mapping[str, Any], name: str) -> str | None:
 def _as_bytes(body: Any) -> bytes:
     if body is None:
         return b""
-    if isinstance(body, bytes):
-        return body
-    return str(body).encode("utf-8")
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return bytes(body)
+
+
+def request_bytes(request: Any) -> bytes:
+    """A vcrpy request's body as bytes (file and iterator bodies joined, text as UTF-8)."""
+    return _as_bytes(getattr(request, "body_bytes", request.body))
+
+
+def decoded_response(response: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The response with a compressed body decompressed, as the client read it (vcrpy's own
+    `decode_response`: gzip, deflate, br when available); one without `content-encoding` as it is."""
+    if _header(response.get("headers") or {}, "content-encoding") is None:
+        return response
+    from vcr.filters import decode_response
+
+    try:
+        decoded: Mapping[str, Any] = decode_response(dict(response))
+    except (TypeError, KeyError, AttributeError):  # not vcrpy's shape (a text body): kept as recorded
+        return response
+    return decoded
 
 
 @dataclass(frozen=True)
@@ -89,8 +110,8 @@ class Interaction:
     @classmethod
     def from_vcr(cls, request: Any, response: Mapping[str, Any], index: int = 0, *, vlmrun: bool = True) -> Interaction:
         headers = {k: [str(v)] if not isinstance(v, list) else [str(x) for x in v] for k, v in request.headers.items()}
-        body = getattr(request, "body_bytes", request.body)  # file and iterator bodies joined
-        req = RecordedRequest(str(request.method).upper(), str(request.uri), headers, _as_bytes(body))
+        req = RecordedRequest(str(request.method).upper(), str(request.uri), headers, request_bytes(request))
+        response = decoded_response(response)
         status = response.get("status", {})
         body = response.get("body", {})
         res = RecordedResponse(

@@ -15,9 +15,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+from harness.recording.interaction import request_bytes
 from harness.recording.matcher import request_key
 from harness.recording.scope import Scope
-from harness.recording.vcr_format import request_bytes
 
 _INSTALLED = "_vlmrun_harness_index"
 _RECENT = 64  # live requests whose key is kept: a test's calls in flight, not its history

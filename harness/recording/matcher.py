@@ -15,12 +15,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from harness.caches import LockedLRU
 from harness.canonical import canonical_diff, canonical_json, canonicalize
+from harness.recording.interaction import request_bytes
 
 MATCHER_NAME = "vlmrun_body"
 REQUEST_MATCHER_NAME = "vlmrun_request"
@@ -36,14 +37,7 @@ class CanonicalBody:
     form: Any
 
 
-_cache: OrderedDict[tuple[str, bytes], CanonicalBody] = OrderedDict()
-
-
-def _body_bytes(request: Any) -> bytes:
-    body = request.body
-    if body is None:
-        return b""
-    return body if isinstance(body, bytes) else str(body).encode()
+_cache: LockedLRU[tuple[str, bytes], CanonicalBody] = LockedLRU(_CACHE_SIZE)
 
 
 def _compute(path: str, raw: bytes) -> CanonicalBody:
@@ -65,16 +59,12 @@ def canonical_body(request: Any) -> CanonicalBody:
     if isinstance(found, CanonicalBody):
         return found
     path = urlsplit(str(request.uri)).path
-    raw = _body_bytes(request)
+    raw = request_bytes(request)
     key = (path, raw)
     cached = _cache.get(key)
     if cached is None:
         cached = _compute(path, raw)
-        _cache[key] = cached
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    else:
-        _cache.move_to_end(key)
+        _cache.put(key, cached)
     with contextlib.suppress(AttributeError):  # vcrpy's Request accepts attributes today
         setattr(request, _ATTR, cached)
     return cached

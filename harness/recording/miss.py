@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.canonical import effective_bundle
 from harness.errors import BundleError, CassetteMiss
 from harness.files import display_path
 from harness.recording.matcher import canonical_body, differences
 from harness.recording.scope import Scope
+from harness.wire import effective_bundle
 
 
 def find_vcr_miss(exc: BaseException | None) -> Any:

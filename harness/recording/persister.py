@@ -11,7 +11,9 @@ its test has passed.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,16 +82,8 @@ class ScopedPersister:
             and not blank
             and not any(data and is_harness_document(data) for data in contents.values())
         ):
-            try:
+            with self._refusing(main):
                 return tuple(self.inner.load_cassette(cassette_path, serializer=serializer))
-            except CassetteNotFoundError:
-                raise
-            except Exception as exc:
-                if not self.vlmrun_test:
-                    raise  # another API's cassette: vcrpy's own error, untouched
-                raise CassetteError(f"Cassette {main} cannot be read: {_reason(exc)}") from exc
-        from vcr.serialize import deserialize
-
         requests: list[Any] = []
         responses: list[Any] = []
         metadata: dict[str, Any] = {}
@@ -104,7 +98,10 @@ class ScopedPersister:
                     continue
                 found, meta = (loaded.requests, loaded.responses), loaded.metadata
             else:
-                plain = deserialize(data.decode("utf-8"), serializer)
+                from vcr.serialize import deserialize
+
+                with self._refusing(path):
+                    plain = deserialize(data.decode("utf-8"), serializer)
                 found, meta = (plain[0], plain[1]), (plain[2] if len(plain) > 2 else {})
             requests += found[0]
             responses += found[1]
@@ -113,6 +110,20 @@ class ScopedPersister:
         if not requests:
             raise CassetteNotFoundError(f"Cassette {main} does not exist")
         return (requests, responses, metadata) if metadata else (requests, responses)
+
+    @contextlib.contextmanager
+    def _refusing(self, path: str) -> Iterator[None]:
+        """vcrpy's own errors for another API's cassette; a `CassetteError` naming the file for a VLM Run test.
+
+        (The harness's reader, `cassette_io.load_file`, raises `CassetteError`s naming the spot itself.)"""
+        try:
+            yield
+        except (CassetteNotFoundError, CassetteError):
+            raise
+        except Exception as exc:
+            if not self.vlmrun_test:
+                raise  # another API's cassette: vcrpy's own error, untouched
+            raise CassetteError(f"Cassette {path} cannot be read: {_reason(exc)}") from exc
 
     def save_cassette(self, cassette_path: Any, cassette_dict: dict[str, Any], serializer: Any) -> None:
         requests, responses = cassette_dict.get("requests", []), cassette_dict.get("responses", [])

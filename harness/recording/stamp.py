@@ -8,7 +8,6 @@ recording of the real API from one of the embedded reference server.
 from __future__ import annotations
 
 import functools
-import importlib
 import importlib.metadata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from harness.contract import load_contract
 from harness.errors import DescriptionError
 from harness.header_names import REFERENCE_HEADER
 from harness.recording.vcr_format import FORMAT
+from harness.settings import harness_version
 
 CLIENT_PACKAGES = ("vlmrun", "openai", "httpx", "httpx2")
 # Facts about the recording itself: kept when a save adds nothing new (e.g. drop_unused_requests).
@@ -70,8 +70,7 @@ def recording_metadata(
     fresh: dict[str, Any] = {
         "format": FORMAT,
         "description_sha256": description,
-        # Imported by name: the package root sits above `recording` in the layering (tests/test_architecture.py).
-        "harness_version": importlib.import_module("harness").__version__,
+        "harness_version": harness_version(),
         "recorded_against": _origin(uris[0]) if uris else None,
         "server": _server(responses),
         "client_stack": dict(_client_stack()),

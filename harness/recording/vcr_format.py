@@ -20,7 +20,6 @@ Scrubbing of VLM Run secrets happens here too, as the last step before the bytes
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -30,6 +29,7 @@ from harness.header_names import VOLATILE_HEADERS
 from harness.recording.blobs import stash_bundles
 from harness.recording.cassette_file import compact_json, json_with_bundles, parse_json
 from harness.recording.cassette_yaml import Flow
+from harness.recording.interaction import decoded_response, request_bytes
 from harness.secrets import REDACTED, scrub_body, scrub_headers, scrub_uri
 
 FORMAT = 2
@@ -71,14 +71,6 @@ def _set_length(headers: dict[str, Any], length: int, *, as_list: bool) -> None:
             headers[key] = Flow([str(length)]) if as_list else str(length)
 
 
-def request_bytes(request: Any) -> bytes:
-    """A vcrpy request's body as bytes (file and iterator bodies joined)."""
-    body = getattr(request, "body_bytes", request.body)
-    if body is None:
-        return b""
-    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
-
-
 # -- writing -----------------------------------------------------------------------------------
 
 
@@ -103,14 +95,15 @@ def encode_request(request: Any, stash: dict[str, bytes]) -> tuple[dict[str, Any
 
 def encode_response(response: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
     """vcrpy's response mapping, decompressed and scrubbed, with an exact JSON body indented."""
-    from vcr.filters import decode_response
-
-    out = decode_response(copy.deepcopy(dict(response)))  # gzip/deflate: store what the client read
+    if not isinstance(response.get("headers"), Mapping):
+        raise KeyError("headers")  # not vcrpy's response shape (a hook returned something else)
+    out = dict(decoded_response(response))  # gzip/deflate: store what the client read (and conformance judges)
     headers = {
         k: Flow([REDACTED] if v == REDACTED else (v if isinstance(v, list | tuple) else [v]))
         for k, v in scrub_headers(out.get("headers") or {}).items()
     }
-    body = out.get("body") if isinstance(out.get("body"), dict) else {"string": out.get("body")}
+    stored = out.get("body")
+    body: dict[str, Any] = stored if isinstance(stored, dict) else {"string": stored}
     raw = body.get("string")
     kind = None
     text = _text(raw)

@@ -28,10 +28,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from harness.bundles import DEFAULT_LIMITS, BundleLimits
 from harness.contract import Contract, load_contract, unicode_violations
 from harness.header_names import REFERENCE_HEADER, RESOLVED_HEADER
-from harness.reference.completions import Rejected, chunks, completion, plan_completion
+from harness.models import SkillLookupRequest
+from harness.reference.completions import Rejected, chunks, completion, plan_completion, validated
 from harness.reference.registry import Registry, SkillNotFound
+from harness.settings import LOCAL_API_KEY
 
-DEFAULT_API_KEY = "harness-local-key"
 _IDENTITY = b"vlmrun-skills-harness reference server"
 MAX_BODY_BYTES = 128 * 1024 * 1024
 MAX_DEPTH = 64  # Assumption: the API's limit is undocumented; deeper bodies are hostile, not requests
@@ -43,7 +44,7 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 @dataclass(frozen=True)
 class ServerConfig:
-    api_key: str = DEFAULT_API_KEY
+    api_key: str = LOCAL_API_KEY
     limits: BundleLimits = DEFAULT_LIMITS
     max_body_bytes: int = MAX_BODY_BYTES
 
@@ -107,7 +108,7 @@ def create_app(
         journal[plan.completion_id] = plan.labels
         while len(journal) > JOURNAL_SIZE:
             journal.popitem(last=False)
-        if body.get("stream") is True:
+        if plan.stream:
             events = chunks(plan)
 
             async def stream() -> AsyncIterator[ServerSentEvent]:
@@ -133,12 +134,8 @@ def create_app(
 
     async def lookup_skill(request: Request) -> Response:
         try:
-            body = await read_json(request)
-            violations = spec.violations("SkillLookupRequest", body)
-            if violations:
-                raise Rejected(422, [v.as_detail() for v in violations])
-            version = body.get("skill_version") or body.get("version") or "latest"
-            rev = reg.resolve(skill_id=body.get("id"), skill_name=body.get("name"), version=version)
+            lookup = validated(SkillLookupRequest, await read_json(request), spec, "SkillLookupRequest")
+            rev = reg.resolve(skill_id=lookup.id, skill_name=lookup.name, version=lookup.effective_version)
         except Rejected as exc:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status)
         except SkillNotFound as exc:

@@ -3,6 +3,8 @@
 Order of judgement mirrors a FastAPI server: schema validation (422), then the rules a
 schema cannot state — inline bundles must decode into a safe zip with a valid SKILL.md
 (422 naming `source.data` or `bundle`) — then skill resolution (404), then the answer.
+The description judges first and writes the 422 details; the accepted body is then read
+into the typed request (`harness.models`), and everything after works on that.
 """
 
 from __future__ import annotations
@@ -10,17 +12,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
 
 from harness.bundles import BundleLimits, decode_bundle
-from harness.canonical import canonicalize, effective_bundle, effective_version, is_inline
+from harness.canonical import canonicalize
 from harness.contract import Contract, Loc, Violation
 from harness.errors import BundleError
-from harness.reference.schema_instances import structured_content, text_content
+from harness.models import (
+    ChatCompletionRequest,
+    InlineSkill,
+    JSONModeResponseFormat,
+    JSONSchemaResponseFormat,
+    WireModel,
+)
 from harness.reference.registry import Registry, SkillNotFound
+from harness.reference.schema_instances import structured_content, text_content
 
-DEFAULT_MODEL = "vlmrun-orion-1:auto"
 CREATED = 1_767_225_600  # 2026-01-01T00:00:00Z: fixed so answers are reproducible
+W = TypeVar("W", bound=WireModel)
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,7 @@ class Plan:
     session_id: str
     prompt_tokens: int
     resolved: list[dict[str, str]] = field(default_factory=list)
+    stream: bool = False
 
     @property
     def completion_id(self) -> str:
@@ -47,34 +59,51 @@ class Rejected(Exception):
         super().__init__(detail)
 
 
-def plan_completion(body: Any, contract: Contract, registry: Registry, limits: BundleLimits) -> Plan:
-    """Validate and resolve a body, or raise `Rejected` with the API's status and detail."""
-    violations = contract.violations("ChatCompletionRequest", body)
+def validated(model: type[W], body: Any, contract: Contract, schema: str) -> W:
+    """`body` judged by the description's `schema`, then read into `model`; `Rejected` (422) if refused.
+
+    The models equal the packaged description (tests/models); a description of yours that
+    allows more than they do gets the models' refusal, in the same 422 shape, because the
+    server cannot act on what it cannot read.
+    """
+    violations = contract.violations(schema, body)
     if violations:
         raise Rejected(422, [v.as_detail() for v in violations])
-    skills = body.get("skills") or []
+    try:
+        return model.from_accepted(body)
+    except ValidationError as exc:
+        raise Rejected(422, model_details(exc)) from exc
+
+
+def model_details(exc: ValidationError) -> list[dict[str, Any]]:
+    """pydantic's errors as FastAPI writes them: `{loc: ["body", ...], msg, type}`."""
+    return [{"loc": ["body", *err["loc"]], "msg": err["msg"], "type": err["type"]} for err in exc.errors()]
+
+
+def plan_completion(body: Any, contract: Contract, registry: Registry, limits: BundleLimits) -> Plan:
+    """Validate and resolve a body, or raise `Rejected` with the API's status and detail."""
+    request = validated(ChatCompletionRequest, body, contract, "ChatCompletionRequest")
     bundle_violations: list[Violation] = []
     labels: list[str] = []
     resolved: list[dict[str, str]] = []
     schema: Mapping[str, Any] | None = None
-    for i, skill in enumerate(skills):
-        if is_inline(skill):
-            source = skill.get("source")
-            from_source = isinstance(source, Mapping) and source.get("data") is not None
-            loc: Loc = ("skills", i, "source", "data") if from_source else ("skills", i, "bundle")
+    for i, skill in enumerate(request.skills or []):
+        if isinstance(skill, InlineSkill):
+            loc: Loc = ("skills", i, *skill.data_path)
             try:
-                bundle = decode_bundle(effective_bundle(skill), limits=limits)
+                bundle = decode_bundle(skill.effective_data, limits=limits)
             except BundleError as exc:
                 bundle_violations.append(Violation(loc, _bundle_message(exc), f"bundle.{exc.code}"))
                 continue
-            name = skill.get("name") or bundle.skill.name
+            name = skill.name or bundle.skill.name
             labels.append(f"{name}@inline:{bundle.digest.split(':', 1)[1][:12]}")
             resolved.append({"name": name, "version": "inline", "digest": bundle.digest})
             schema = schema or bundle.schema
             continue
-        version = effective_version(skill)
         try:
-            rev = registry.resolve(skill_id=skill.get("skill_id"), skill_name=skill.get("skill_name"), version=version)
+            rev = registry.resolve(
+                skill_id=skill.skill_id, skill_name=skill.skill_name, version=skill.effective_version
+            )
         except SkillNotFound as exc:
             raise Rejected(404, f"{exc} (skills[{i}])") from exc
         labels.append(f"{rev.name}@{rev.version}")
@@ -82,19 +111,23 @@ def plan_completion(body: Any, contract: Contract, registry: Registry, limits: B
         schema = schema or rev.schema
     if bundle_violations:
         raise Rejected(422, [v.as_detail() for v in bundle_violations])
-    response_format = body.get("response_format")
-    if isinstance(response_format, Mapping) and isinstance(response_format.get("schema"), Mapping):
-        schema = response_format["schema"]
-    key = canonicalize({k: v for k, v in body.items() if k != "stream"}).key  # same answer streamed or not
-    prompt_tokens = sum(len(str(m.get("content") or "")) // 4 + 1 for m in body["messages"])
+    response_format = request.response_format
+    if (
+        isinstance(response_format, JSONSchemaResponseFormat | JSONModeResponseFormat)
+        and response_format.schema_ is not None
+    ):
+        schema = response_format.schema_
+    key = canonicalize({k: v for k, v in body.items() if k != "stream"}, contract).key  # same answer streamed or not
+    prompt_tokens = sum(len(str(m.get("content") or "")) // 4 + 1 for m in body["messages"])  # the text as sent
     return Plan(
         key=key,
-        model=body.get("model", DEFAULT_MODEL),
+        model=request.model,
         labels=labels,
         schema=schema,
-        session_id=body.get("session_id") or str(uuid.UUID(key[:32])),
+        session_id=request.session_id or str(uuid.UUID(key[:32])),
         prompt_tokens=prompt_tokens,
         resolved=resolved,
+        stream=request.stream,
     )
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from harness.bundles import build_bundle, canonical_digest, parse_skill_md
 from harness.bundles.build import collect_directory
 from harness.errors import BundleError, UsageError
+from harness.wire import LATEST, effective_version
 
 VERSION_RE = re.compile(r"^(\d{8})-([0-9a-z]{3,40})$")
 _NAMESPACE = uuid.UUID("6f1c3c2e-52d4-4d0a-9d1e-3b0f7f2a9a10")
@@ -105,13 +106,13 @@ class Registry:
         return [revs[-1] for revs in self._by_name.values()]
 
     def resolve(
-        self, *, skill_id: str | None = None, skill_name: str | None = None, version: str = "latest"
+        self, *, skill_id: str | None = None, skill_name: str | None = None, version: str = LATEST
     ) -> SkillRevision:
         """The revision a skill reference means; `skill_id` takes precedence over `skill_name`."""
         if skill_id:
             rev = self._by_id.get(skill_id)
             if rev is not None:
-                if version not in ("latest", rev.version):
+                if version not in (LATEST, rev.version):
                     raise SkillNotFound(
                         f"Skill id {skill_id!r} is revision {rev.version!r} of {rev.name!r}, not version {version!r}"
                     )
@@ -125,7 +126,7 @@ class Registry:
         revs = self._by_name.get(name)
         if not revs:
             raise SkillNotFound(f"Skill not found: {via} {name!r} matches no skill id or name")
-        if version == "latest":
+        if version == LATEST:
             return revs[-1]
         for rev in revs:
             if rev.version == version:
@@ -156,7 +157,7 @@ def load_revision(folder: Path, *, version: str | None) -> SkillRevision:
         raise UsageError(f"Skill folder {folder} is not a valid skill: {exc}") from exc
     digest = canonical_digest(files)
     if version is None:
-        declared = str(meta.frontmatter.get("skill_version") or meta.frontmatter.get("version") or "")
+        declared = str(effective_version(meta.frontmatter))  # `latest` when neither is set: not of that shape
         match = VERSION_RE.match(declared)
         version = declared if match else f"19800101-{digest.split(':', 1)[1][:8]}"
     schema = None

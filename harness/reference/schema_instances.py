@@ -21,6 +21,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from harness.openapi.pointer import RefError, resolve_ref
+
 _FORMATS = {
     "date": "2026-01-15",
     "date-time": "2026-01-15T09:30:00Z",
@@ -40,7 +42,7 @@ def structured_content(schema: Mapping[str, Any], seed: str) -> str | None:
         return None
     try:
         instance = _instance(schema, schema, seed, "", 0)
-    except (KeyError, TypeError, ValueError, RecursionError):
+    except (RefError, KeyError, TypeError, ValueError, RecursionError):
         return None
     if not validator.is_valid(instance):
         return None
@@ -56,17 +58,6 @@ def _token(seed: str, path: str) -> str:
     return hashlib.sha256(f"{seed}:{path}".encode()).hexdigest()[:8]
 
 
-def _resolve(ref: str, root: Mapping[str, Any]) -> Mapping[str, Any]:
-    if not ref.startswith("#/"):
-        raise KeyError(ref)
-    node: Any = root
-    for part in ref[2:].split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    if not isinstance(node, Mapping):
-        raise TypeError(ref)
-    return node
-
-
 def _instance(schema: Any, root: Mapping[str, Any], seed: str, path: str, depth: int) -> Any:
     if depth > _MAX_DEPTH:
         raise ValueError("schema too deep")
@@ -75,7 +66,7 @@ def _instance(schema: Any, root: Mapping[str, Any], seed: str, path: str, depth:
     if not isinstance(schema, Mapping):
         raise TypeError("not a schema")
     if "$ref" in schema:
-        return _instance(_resolve(schema["$ref"], root), root, seed, path, depth + 1)
+        return _instance(resolve_ref(root, schema["$ref"]), root, seed, path, depth + 1)
     if "const" in schema:
         return schema["const"]
     if "enum" in schema:

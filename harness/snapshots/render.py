@@ -15,10 +15,12 @@ from typing import Any
 
 from harness.bundles import decode_bundle
 from harness.canonical import canonicalize
+from harness.contract import Contract
 from harness.errors import BundleError
 from harness.header_names import VOLATILE_HEADERS
 from harness.secrets import REDACTED, SECRET_HEADERS, SECRET_QUERY, scrub_json
 from harness.snapshots.capture import CapturedRequest, from_httpx
+from harness.wire import map_bundles
 
 
 def bundle_fingerprint(zip_bytes: bytes) -> dict[str, Any]:
@@ -43,23 +45,9 @@ def bundle_manifest(data: str) -> dict[str, Any]:
     }
 
 
-def _with_manifests(skill: Any) -> Any:
-    if not isinstance(skill, Mapping):
-        return skill
-    out = dict(skill)
-    source = out.get("source")
-    if isinstance(source, Mapping) and isinstance(source.get("data"), str):
-        out["source"] = {**source, "data": {"manifest": bundle_manifest(source["data"])}}
-    if isinstance(out.get("bundle"), str):
-        out["bundle"] = {"manifest": bundle_manifest(out["bundle"])}
-    return out
-
-
 def review_body(body: Any) -> Any:
     """The JSON body with inline bundles as manifests and secret-looking fields redacted."""
-    if isinstance(body, Mapping) and isinstance(body.get("skills"), list):
-        body = {**body, "skills": [_with_manifests(s) for s in body["skills"]]}
-    return scrub_json(body)
+    return scrub_json(map_bundles(body, lambda data: {"manifest": bundle_manifest(data)}))
 
 
 def review_headers(
@@ -100,6 +88,6 @@ def snapshot_data(data: Any) -> Any:
     return data
 
 
-def canonical_view(body: Any) -> dict[str, Any]:
-    """What a body means: the canonical form matching and drift reports use."""
-    return scrub_json(canonicalize(body).body)  # type: ignore[no-any-return]
+def canonical_view(body: Any, contract: Contract | None = None) -> dict[str, Any]:
+    """What a body means under `contract` (default: the packaged description): the canonical form matching uses."""
+    return scrub_json(canonicalize(body, contract).body)  # type: ignore[no-any-return]

@@ -12,7 +12,7 @@ to the recorded traffic that exercises it.
 from __future__ import annotations
 
 from harness.specdiff.exposure import Document, exercised_by, snapshot_documents
-from harness.specdiff.formats import FORMATS, Report, render
+from harness.specdiff.formats import FORMATS, DiffReport, render
 from harness.specdiff.load import Description, load_description
 from harness.specdiff.operations import diff, diff_documents
 from harness.specdiff.rules import RULES, Change, Level, Rule
@@ -23,9 +23,9 @@ __all__ = [
     "RULES",
     "Change",
     "Description",
+    "DiffReport",
     "Document",
     "Level",
-    "Report",
     "Rule",
     "Waiver",
     "apply_waivers",

@@ -23,20 +23,20 @@ from typing import Any
 
 import yaml
 
+from harness.errors import HarnessError, UsageError
+from harness.files import write_atomic
+from harness.openapi.pointer import tokens
+from harness.settings import EXIT_FAILED, EXIT_OK
 from harness.specdiff.exposure import Document, exercised_by, parse_path
-from harness.specdiff.formats import Report, render
+from harness.specdiff.formats import DiffReport, render
 from harness.specdiff.load import load_description
 from harness.specdiff.operations import diff
 from harness.specdiff.rules import Change, Level
 from harness.specdiff.waivers import Waiver, apply_waivers, load_waivers
-from harness.errors import HarnessError, UsageError
-from harness.files import write_atomic
-
-EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from harness.yaml_load import SafeLoader
 
 
-def build_report(args: argparse.Namespace, cwd: Path | None = None) -> Report:
+def build_report(args: argparse.Namespace, cwd: Path | None = None) -> DiffReport:
     from harness.contract import default_description_path
 
     where = cwd or Path.cwd()
@@ -50,7 +50,7 @@ def build_report(args: argparse.Namespace, cwd: Path | None = None) -> Report:
 
 def compare(
     base_spec: str, revision_spec: str, *, waivers: Path | None = None, fail_on: str = "ERR", cwd: Path | None = None
-) -> Report:
+) -> DiffReport:
     """Load both descriptions, diff them, apply the waivers: the report `harness diff` and the gate render."""
     base = load_description(base_spec, cwd=cwd)
     revision = load_description(revision_spec, cwd=cwd)
@@ -58,7 +58,7 @@ def compare(
     unused: list[Waiver] = []
     if waivers is not None:
         changes, unused = apply_waivers(changes, load_waivers(waivers))
-    return Report(
+    return DiffReport(
         base=base.label,
         revision=revision.label,
         changes=changes,
@@ -141,7 +141,7 @@ def change_lines(text: str, changes: Iterable[Change]) -> dict[Change, int]:
     """The line of each change's schema (or parameter, body, response, operation) in `text`,
     for changes whose place exists there; the deepest existing place for what was removed."""
     try:
-        root = yaml.compose(text, Loader=_YamlLoader)
+        root = yaml.compose(text, Loader=SafeLoader)
     except yaml.YAMLError:
         return {}
     if not isinstance(root, yaml.MappingNode):
@@ -187,8 +187,8 @@ class _Locator:
             if ref is None or not ref.startswith("#/"):
                 return node, line
             target: _Found | None = (self.root, 1)
-            for part in ref[2:].split("/"):
-                target = _child(target[0], part.replace("~1", "/").replace("~0", "~")) if target else None
+            for part in tokens(ref[1:]):
+                target = _child(target[0], part) if target else None
             if target is None:
                 return node, line
             node, line = target

@@ -10,11 +10,12 @@ const or type, then position), with a depth limit and a guard against `$ref` cyc
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from harness.openapi.pointer import ref_name
 from harness.specdiff.constraints import compare_keywords, forbids_extra
-from harness.specdiff.schemas import Resolver, View, branch_keys, branch_label, ref_name, view
+from harness.specdiff.schemas import Resolver, View, branch_keys, branch_label, view
 from harness.specdiff.sites import Sink, Site
 
 MAX_DEPTH = 48
@@ -49,7 +50,8 @@ def _compare(
         _compare(a, b, at, walk, depth + 1, seen)
 
     if o.alternatives or n.alternatives:
-        compare_keywords(o, n, site, walk.sink, values=False, annotations=not wrapped)
+        typed_o, typed_n = _typed_union(o, walk.old), _typed_union(n, walk.new)
+        compare_keywords(typed_o, typed_n, site, walk.sink, values=False, annotations=not wrapped)
         kind = "oneOf" if (o.one_of if o.alternatives else n.one_of) else "anyOf"
         old_branches = _branches(o, kind, old)
         new_branches = _branches(n, kind, new)
@@ -61,7 +63,7 @@ def _compare(
         _match_branches(kind, old_branches, new_branches, o, n, site, walk, recurse_branch)
         return
     compare_keywords(o, n, site, walk.sink, annotations=not wrapped)
-    _properties(o, n, site, walk.sink, recurse)
+    _properties(o, n, site, walk, recurse)
     if "items" in o.raw or "items" in n.raw:
         recurse(o.raw.get("items", {}), n.raw.get("items", {}), site.child("[*]"))
     oa, na = o.raw.get("additionalProperties"), n.raw.get("additionalProperties")
@@ -83,9 +85,20 @@ def _branches(v: View, kind: str, node: Any) -> list[Any]:
     return [node]
 
 
-def _properties(o: View, n: View, site: Site, sink: Sink, recurse: Any) -> None:
-    op, np_ = o.raw.get("properties") or {}, n.raw.get("properties") or {}
-    oreq, nreq = set(o.raw.get("required") or []), set(n.raw.get("required") or [])
+def _typed_union(v: View, resolver: Resolver) -> View:
+    """A union whose branches all name their types admits null only through a null branch,
+    so adding or dropping that branch changes nullability like `type: [X, "null"]` does."""
+    if v.typed or not v.alternatives:
+        return v
+    if all(view(branch, resolver).typed for branch in (*v.one_of, *v.any_of)):
+        return replace(v, typed=True)
+    return v
+
+
+def _properties(o: View, n: View, site: Site, walk: Walk, recurse: Any) -> None:
+    sink = walk.sink
+    op, np_ = _named(o.raw.get("properties")), _named(n.raw.get("properties"))
+    oreq, nreq = _names(o.raw.get("required")), _names(n.raw.get("required"))
     request = site.direction == "request"
     for name in sorted(set(op) | set(np_) | oreq | nreq, key=str):
         at = site.child(str(name))
@@ -97,7 +110,7 @@ def _properties(o: View, n: View, site: Site, sink: Sink, recurse: Any) -> None:
             else:
                 sink.rule("response-required-property-removed" if was else "response-optional-property-removed", at)
             continue
-        with_default = "-with-default" if isinstance(np_.get(name), Mapping) and "default" in np_[name] else ""
+        with_default = "-with-default" if name in np_ and "default" in view(np_[name], walk.new).raw else ""
         if in_new and not in_old:
             if request and now:
                 sink.rule("new-required-request-property" + with_default, at)
@@ -114,6 +127,16 @@ def _properties(o: View, n: View, site: Site, sink: Sink, recurse: Any) -> None:
             else:
                 sink.rule("response-property-became-required" if now else "response-property-became-optional", at)
         recurse(op.get(name, {}), np_.get(name, {}), at)
+
+
+def _named(properties: Any) -> Mapping[str, Any]:
+    """`properties` as written, or none when it is not a mapping (the diff does not validate)."""
+    return properties if isinstance(properties, Mapping) else {}
+
+
+def _names(required: Any) -> set[Any]:
+    """`required` as written, or none when it is not a list (a string is not a list of names)."""
+    return {name for name in required if isinstance(name, str | int)} if isinstance(required, list) else set()
 
 
 def _match_branches(

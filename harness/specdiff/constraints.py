@@ -171,7 +171,7 @@ def _discriminator(od: Any, nd: Any, site: Site, sink: Sink) -> None:
     if od.get("propertyName") != nd.get("propertyName"):
         old, new = show(od.get("propertyName")), show(nd.get("propertyName"))
         sink.schema("discriminator-property-name-changed", site, old=old, new=new)
-    om, nm = od.get("mapping") or {}, nd.get("mapping") or {}
+    om, nm = _mapping(od), _mapping(nd)
     if added := sorted(nm.keys() - om.keys()):
         sink.schema("discriminator-mapping-added", site, value=show(added))
     if deleted := sorted(om.keys() - nm.keys()):
@@ -179,6 +179,12 @@ def _discriminator(od: Any, nd: Any, site: Site, sink: Sink) -> None:
     for key in sorted(om.keys() & nm.keys()):
         if om[key] != nm[key]:
             sink.schema("discriminator-mapping-changed", site, value=show(key), old=show(om[key]), new=show(nm[key]))
+
+
+def _mapping(discriminator: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A discriminator's `mapping`; one that is not a mapping maps nothing (the diff does not validate)."""
+    mapping = discriminator.get("mapping")
+    return mapping if isinstance(mapping, Mapping) else {}
 
 
 def forbids_extra(raw: Mapping[str, Any]) -> bool:

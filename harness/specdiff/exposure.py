@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from harness.specdiff.rules import RULES, Change, show
 from harness.errors import UsageError
+from harness.specdiff.rules import RULES, Change, show
 
 _ABSENCE_MATTERS = ("became-required", "new-required-request-property", "default-value")
 _REQUEST_KEYS = {"body", "json", "wire"}

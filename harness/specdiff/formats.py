@@ -21,7 +21,10 @@ _NAMES = {Level.ERR: "error", Level.WARN: "warning", Level.INFO: "info"}
 
 
 @dataclass(frozen=True)
-class Report:
+class DiffReport:
+    """What `harness diff` found between two descriptions and how to judge it (`fail_on`,
+    waivers), with the recorded traffic and description lines the renderers point at."""
+
     base: str
     revision: str
     changes: list[Change]
@@ -61,8 +64,8 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def render(report: Report, fmt: str) -> str:
-    renderers: dict[str, Callable[[Report], str]] = {
+def render(report: DiffReport, fmt: str) -> str:
+    renderers: dict[str, Callable[[DiffReport], str]] = {
         "text": render_text,
         "json": render_json,
         "markdown": render_markdown,
@@ -77,7 +80,7 @@ def _unused(waiver: Waiver) -> str:
     return f"unused waiver waivers[{waiver.index}] ({where}): it may hide a future break"
 
 
-def render_text(report: Report) -> str:
+def render_text(report: DiffReport) -> str:
     if not report.changes:
         lines = [f"No changes detected ({report.base} -> {report.revision})"]
     else:
@@ -110,7 +113,7 @@ def change_json(change: Change) -> dict[str, object]:
     }
 
 
-def render_json(report: Report) -> str:
+def render_json(report: DiffReport) -> str:
     counts = report.counts()
     data = {
         "changes": [change_json(c) for c in report.changes],
@@ -145,7 +148,7 @@ def _code(text: str) -> str:
     return f"`{text}`" if "`" not in text else f"<code>{_cell(text)}</code>"
 
 
-def render_markdown(report: Report) -> str:
+def render_markdown(report: DiffReport) -> str:
     icon = {Level.ERR: ":red_circle: ERR", Level.WARN: ":warning: WARN", Level.INFO: ":information_source: INFO"}
     lines = [f"### API changes: `{report.base}` → `{report.revision}`", ""]
     if not report.changes:
@@ -171,7 +174,7 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_junit(report: Report) -> str:
+def render_junit(report: DiffReport) -> str:
     """One testcase per rule + operation + path; failures for what fails the gate, skipped
     for waived changes, passing cases for the rest (so the report lists every change)."""
     groups: dict[tuple[str, str, str], list[Change]] = {}
@@ -221,7 +224,7 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_githubactions(report: Report) -> str:
+def render_githubactions(report: DiffReport) -> str:
     command = {Level.ERR: "error", Level.WARN: "warning", Level.INFO: "notice"}
     lines = []
     for c in report.changes:

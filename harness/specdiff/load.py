@@ -16,13 +16,15 @@ from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urljoin
+from urllib.parse import urljoin
 
 import yaml
 
 from harness.errors import DescriptionError, UsageError
+from harness.openapi.pointer import RefError, escape, ref_name
+from harness.openapi.pointer import resolve_pointer as _resolve_pointer
+from harness.yaml_load import load_yaml
 
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _GIT_SPEC = re.compile(r"^(?P<rev>[^:]{2,}):(?P<path>.+)$")
 EXTERNAL = "x-harness-external"
 TIMEOUT_SECONDS = 15.0
@@ -126,10 +128,10 @@ def _read_url(url: str) -> str:
 
 def _parse(text: str, label: str) -> dict[str, Any]:
     try:
-        data = json.loads(text) if text.lstrip().startswith("{") else yaml.load(text, Loader=_YamlLoader)
+        data = json.loads(text) if text.lstrip().startswith("{") else load_yaml(text)
     except json.JSONDecodeError as exc:
         try:  # a YAML flow mapping also starts with "{"
-            data = yaml.load(text, Loader=_YamlLoader)
+            data = load_yaml(text)
         except yaml.YAMLError:
             where = f"at line {exc.lineno}, column {exc.colno}"
             raise DescriptionError(f"{label}: not valid JSON: {exc.msg} {where}") from None
@@ -143,17 +145,11 @@ def _parse(text: str, label: str) -> dict[str, Any]:
 
 
 def resolve_pointer(document: Any, fragment: str, *, label: str, ref: str) -> Any:
-    """The node at a JSON pointer fragment (`/components/schemas/X`), URI-decoded."""
-    node = document
-    for raw in [p for p in unquote(fragment).split("/")[1:]] if fragment not in ("", "/") else []:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            raise DescriptionError(f"{label}: $ref {ref!r} does not resolve (no {part!r})")
-    return node
+    """The node at a JSON pointer fragment (`/components/schemas/X`) of the file `label` names."""
+    try:
+        return _resolve_pointer(document, fragment, ref=ref)
+    except RefError as exc:
+        raise DescriptionError(f"{label}: {exc}") from None
 
 
 def _refs(node: Any) -> Iterator[MutableMapping[str, Any]]:
@@ -199,11 +195,11 @@ class _Bundler:
             except UsageError as exc:
                 raise DescriptionError(f"{referrer.label}: $ref {ref!r}: {exc}") from None
         node = copy.deepcopy(resolve_pointer(self.documents[source], fragment, label=source.label, ref=ref))
-        name = (fragment.rstrip("/").rsplit("/", 1)[-1] or Path(source.where).stem).replace("~1", "/")
+        name = ref_name(f"#{fragment}") or Path(source.where).stem
         slots = self.root.setdefault(EXTERNAL, {})
         slot = str(len(slots))
         slots[slot] = {name: node}
-        local = f"#/{EXTERNAL}/{slot}/{name.replace('~', '~0').replace('/', '~1')}"
+        local = f"#/{EXTERNAL}/{slot}/{escape(name)}"
         self.imported[key] = local
         self._rewrite(list(_refs(node)), source)
         return local

@@ -21,6 +21,7 @@ _PARAM = re.compile(r"\{[^}]*\}")
 @dataclass(frozen=True)
 class _Operation:
     name: str  # "POST /v1/openai/chat/completions"
+    path: str  # "/v1/skills/{skill_id}"
     node: Mapping[str, Any]
     parameters: dict[tuple[str, str], Mapping[str, Any]]
 
@@ -70,7 +71,7 @@ def _paths(doc: Mapping[str, Any], resolver: Resolver) -> dict[str, dict[str, _O
             node, _ = resolver.deref(item.get(method))
             if isinstance(node, Mapping):
                 params = {**shared, **_parameters(node.get("parameters"), resolver)}
-                ops[method] = _Operation(f"{method.upper()} {path}", node, params)
+                ops[method] = _Operation(f"{method.upper()} {path}", str(path), node, params)
     return out
 
 
@@ -90,14 +91,15 @@ def _operation(old: _Operation, new: _Operation, walk: Walk) -> None:
         walk.sink.rule(rule, _endpoint(new.name))
     _compare_parameters(old, new, walk)
     _request_body(old.node.get("requestBody"), new.node.get("requestBody"), new.name, walk)
-    _responses(old.node.get("responses") or {}, new.node.get("responses") or {}, new.name, walk)
+    _responses(_mapping(old.node.get("responses")), _mapping(new.node.get("responses")), new.name, walk)
 
 
 def _compare_parameters(old: _Operation, new: _Operation, walk: Walk) -> None:
-    for key in sorted(old.parameters.keys() | new.parameters.keys()):
+    old_parameters = _renamed_path_parameters(old, new)
+    for key in sorted(old_parameters.keys() | new.parameters.keys()):
         where, name = key
         site = Site("request", new.name, f"{where}: {name}", "parameter", param_in=where, param=name)
-        before, after = old.parameters.get(key), new.parameters.get(key)
+        before, after = old_parameters.get(key), new.parameters.get(key)
         if after is None:
             walk.sink.rule("request-parameter-removed", site)
         elif before is None:
@@ -115,6 +117,21 @@ def _compare_parameters(old: _Operation, new: _Operation, walk: Walk) -> None:
                 )
                 walk.sink.rule(rule, site)
             compare_schemas(_param_schema(before), _param_schema(after), site, walk)
+
+
+def _renamed_path_parameters(old: _Operation, new: _Operation) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """The old operation's parameters with path parameters under their new names: the URL is
+    the same whatever a template variable is called, so `{id}` -> `{skill_id}` changes nothing
+    (oasdiff pairs them by position too)."""
+    renamed = dict(zip(_template_names(old.path), _template_names(new.path), strict=False))
+    return {
+        ((where, renamed.get(name, name)) if where == "path" else (where, name)): param
+        for (where, name), param in old.parameters.items()
+    }
+
+
+def _template_names(path: str) -> list[str]:
+    return [variable[1:-1] for variable in _PARAM.findall(path)]
 
 
 def _param_schema(param: Mapping[str, Any]) -> Any:
@@ -183,7 +200,7 @@ def _lookup(responses: Mapping[str, Any], status: str, resolver: Resolver) -> Ma
 
 
 def _content(holder: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    content = holder.get("content") or {}
+    content = _mapping(holder.get("content"))
     return {str(k).lower(): v for k, v in content.items() if isinstance(v, Mapping)}
 
 
@@ -195,3 +212,9 @@ def _media_schema(old: Mapping[str, Any], new: Mapping[str, Any], site: Site, at
         walk.sink.rule(f"{prefix}-media-type-schema-added", at, media=show(media))
     elif "schema" in old:
         compare_schemas(old["schema"], new["schema"], site, walk)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """`responses` or `content` as written, or empty when it is not a mapping: the diff does
+    not validate, and a malformed part says nothing rather than crash the comparison."""
+    return value if isinstance(value, Mapping) else {}

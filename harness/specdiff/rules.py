@@ -5,12 +5,16 @@ move between the two. Schema rules exist per direction and subject (`request-bod
 `request-property-…`, `request-parameter-…`, `response-body-…`, `response-property-…`); the
 table below generates exactly the combinations oasdiff defines and a few of our own, each
 marked `OURS` with the reason. Deliberate level changes are marked `DEVIATION`.
+
+Every id here is emitted somewhere and fires alone in `tests/specdiff/rule_ids.yaml`; an id
+nothing emits is removed rather than kept.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import string
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +33,11 @@ class Rule:
     level: Level
     template: str
     ours: bool = False
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The names the message template needs (`{subject}`, `{old}`…)."""
+        return frozenset(name for _, name, _, _ in string.Formatter().parse(self.template) if name)
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,23 @@ _OURS: dict[str, tuple[Level | None, str, Level | None, str, str]] = {
     "additional-properties-allowed": (INFO, "bp", WARN, "bp", "{subject} now allows additional properties"),
 }
 
+# OURS within the generated table: oasdiff has no breaking check for maxItems on a request
+# (set, decreased, increased) nor for a response's maxItems rising or a request property's
+# minItems falling; they mirror its maxLength/minItems rules at the same levels.
+_OURS_IDS = frozenset(
+    {
+        "request-body-max-items-set",
+        "request-body-max-items-decreased",
+        "request-body-max-items-increased",
+        "request-property-max-items-set",
+        "request-property-max-items-decreased",
+        "request-property-max-items-increased",
+        "request-property-min-items-decreased",
+        "response-body-max-items-increased",
+        "response-property-max-items-increased",
+    }
+)
+
 # oasdiff names a few body-level rules differently.
 _ALIASES = {"response-body-enum-value-removed": "response-mediatype-enum-value-removed"}
 
@@ -217,7 +243,7 @@ def _build() -> dict[str, Rule]:
                 for letter in subjects:
                     rule_id = f"{direction}-{_SUBJECTS[letter]}-{suffix}"
                     rule_id = _ALIASES.get(rule_id, rule_id)
-                    rules.setdefault(rule_id, Rule(rule_id, level, template, ours))
+                    rules.setdefault(rule_id, Rule(rule_id, level, template, ours or rule_id in _OURS_IDS))
     for rule_id, level, template in _EXPLICIT:
         rules[rule_id] = Rule(rule_id, level, template)
     return rules
@@ -256,12 +282,13 @@ def make_change(
     direction: str,
     **fields: str,
 ) -> Change:
-    """A change with the rule's level and its message filled in (missing fields read as "")."""
+    """A change with the rule's level and its message filled in.
+
+    A field the template needs and the caller did not pass is a bug at the emit site: it
+    raises here rather than print a message with a hole in it.
+    """
     rule = RULES[rule_id]
-    text = rule.template.format_map(_Blank(fields))
+    if missing := rule.fields - fields.keys():
+        raise TypeError(f"rule {rule_id!r} needs the message field(s) {', '.join(sorted(missing))}")
+    text = rule.template.format_map(fields)
     return Change(rule_id, rule.level, operation, path, text, json_path, direction)
-
-
-class _Blank(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return ""

@@ -13,10 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.specdiff.load import resolve_pointer
-from harness.errors import DescriptionError
+from harness.openapi.pointer import ref_chain, ref_name
 
-MAX_REF_HOPS = 64
 MAX_ALLOF_DEPTH = 16
 ANNOTATIONS = ("default", "description", "deprecated", "title", "examples", "example", "readOnly", "writeOnly")
 _STRUCTURE = (
@@ -45,28 +43,17 @@ class Resolver:
 
     def deref(self, node: Any) -> tuple[Any, str | None]:
         """The node a `$ref` chain ends at, with the siblings of each `$ref` laid over it
-        (3.1 allows `description`/`default` next to `$ref`), and the last `$ref` followed."""
+        (3.1 allows `description`/`default` next to `$ref`), and the last `$ref` followed.
+        A chain that loops is a `RefError` (a `DescriptionError`)."""
+        target, holders = ref_chain(self.document, node)
+        if isinstance(target, bool):
+            target = {} if target else {"not": {}}
         siblings: dict[str, Any] = {}
-        ref: str | None = None
-        for _ in range(MAX_REF_HOPS):
-            if isinstance(node, bool):
-                node = {} if node else {"not": {}}
-            if not (isinstance(node, Mapping) and isinstance(node.get("$ref"), str)):
-                if siblings and isinstance(node, Mapping):
-                    node = {**node, **siblings}
-                return node, ref
-            ref = node["$ref"]
-            siblings = {**{k: v for k, v in node.items() if k != "$ref"}, **siblings}
-            if not ref.startswith("#"):
-                raise DescriptionError(f"$ref {ref!r} was not bundled")
-            node = resolve_pointer(self.document, ref[1:], label="description", ref=ref)
-        raise DescriptionError(f"$ref chain too long or circular at {ref!r}")
-
-
-def ref_name(ref: str | None) -> str | None:
-    if not ref:
-        return None
-    return ref.rstrip("/").rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+        for holder in reversed(holders):  # the outermost `$ref`'s siblings win
+            siblings.update((k, v) for k, v in holder.items() if k != "$ref")
+        if siblings and isinstance(target, Mapping):
+            target = {**target, **siblings}
+        return target, (holders[-1]["$ref"] if holders else None)
 
 
 def canonical(value: Any) -> str:
@@ -116,7 +103,10 @@ def view(node: Any, resolver: Resolver) -> View:
         branches[kind] = kept
     has_null_branch = nullable
     type_kw = raw.get("type")
-    type_list = [type_kw] if isinstance(type_kw, str) else list(type_kw or [])
+    if isinstance(type_kw, str):
+        type_list = [type_kw]
+    else:
+        type_list = [t for t in type_kw if isinstance(t, str)] if isinstance(type_kw, list) else []
     nullable = nullable or "null" in type_list or raw.get("nullable") is True
     if None in (raw.get("enum") or []) or ("const" in raw and raw["const"] is None):
         nullable = True
@@ -176,20 +166,8 @@ def _flatten_all_of(raw: dict[str, Any], resolver: Resolver, depth: int) -> dict
         if not isinstance(branch, Mapping):
             continue
         branch = _flatten_all_of(dict(branch), resolver, depth + 1)
-        for key, value in branch.items():
-            if key == "properties":
-                merged["properties"] = {**merged.get("properties", {}), **value}
-            elif key == "required":
-                merged["required"] = sorted({*merged.get("required", []), *value})
-            else:
-                merged.setdefault(key, value)
-    for key, value in raw.items():
-        if key == "properties":
-            merged["properties"] = {**merged.get("properties", {}), **value}
-        elif key == "required":
-            merged["required"] = sorted({*merged.get("required", []), *value})
-        else:
-            merged[key] = value
+        _merge(merged, branch, override=False)
+    _merge(merged, raw, override=True)
     return merged
 
 
@@ -260,3 +238,19 @@ def branch_label(v: View, position: int) -> str:
 def _bare(spelled: str) -> str:
     value = json.loads(spelled)
     return value if isinstance(value, str) else spelled
+
+
+def _merge(merged: dict[str, Any], schema: Mapping[str, Any], *, override: bool) -> None:
+    """Fold one `allOf` part in; `properties`/`required` of the wrong shape count as absent."""
+    for key, value in schema.items():
+        if key == "properties":
+            if isinstance(value, Mapping):
+                merged["properties"] = {**merged.get("properties", {}), **value}
+        elif key == "required":
+            if isinstance(value, list):
+                names = (v for v in value if isinstance(v, str))
+                merged["required"] = sorted({*merged.get("required", []), *names})
+        elif override:
+            merged[key] = value
+        else:
+            merged.setdefault(key, value)

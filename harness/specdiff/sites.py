@@ -61,6 +61,19 @@ class Site:
     def status_phrase(self) -> str:
         return f" for the status {self.status}" if self.status else ""
 
+    def message_fields(self) -> dict[str, str]:
+        """What a rule's message may name about this place, and only what it has."""
+        fields = {} if self.root_subject == "endpoint" else {"subject": self.subject_phrase()}
+        if self.segments:
+            fields["prop"] = show(self.location.split(": ", 1)[1])
+        if self.status:
+            fields["status"] = self.status_phrase
+            fields["status_code"] = show(self.status)
+        if self.root_subject == "parameter":
+            fields["param_in"] = self.param_in
+            fields["param"] = show(self.param)
+        return fields
+
 
 class Sink:
     """Collects changes once each (two branches can report the same fact)."""
@@ -76,20 +89,15 @@ class Sink:
             self.changes.append(change)
 
     def rule(self, rule_id: str, site: Site, **fields: str) -> None:
-        """An explicitly named rule at `site`."""
-        prop = show(site.location.split(": ", 1)[1]) if site.segments else ""
+        """An explicitly named rule at `site`, its message told only what `site` knows (a
+        property, a status, a parameter): a template asking for more fails loudly."""
         change = make_change(
             rule_id,
             operation=site.operation,
             path=site.location,
             json_path=site.json_path,
             direction=site.direction,
-            prop=prop,
-            status=site.status_phrase,
-            status_code=show(site.status) if site.status else "",
-            param_in=site.param_in,
-            param=show(site.param) if site.param else "",
-            subject=site.subject_phrase(),
+            **site.message_fields(),
             **fields,
         )
         self.add(_with_branch(change, site))

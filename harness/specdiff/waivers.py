@@ -23,10 +23,10 @@ from typing import Any
 
 import yaml
 
-from harness.specdiff.rules import RULES, Change
 from harness.errors import UsageError
+from harness.specdiff.rules import RULES, Change
+from harness.yaml_load import load_yaml
 
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _KEYS = {"id", "operation", "path", "reason"}
 _ARRAY_STEP = "[*]"
 
@@ -62,7 +62,7 @@ def _glob(pattern: str) -> re.Pattern[str]:
 def load_waivers(path: Path) -> list[Waiver]:
     """Read and check a waiver file; every mistake names the file and the entry."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader)
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UsageError(f"{path}: waiver file not found") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from harness.bundles import SkillInfo, parse_skill_md
+from harness.bundles import SkillMd, parse_skill_md
 from harness.bundles.skill import parse_schema_json, parse_vlmrun_yaml
 from harness.errors import BundleError
 
@@ -21,7 +21,7 @@ def error(fn: object, *args: object) -> BundleError:
 
 def test_sdk_test_example() -> None:
     info = parse_skill_md("---\nname: my-skill\ndescription: Does cool things\n---\n# My Skill\n\nBody content.\n")
-    assert info == SkillInfo(
+    assert info == SkillMd(
         name="my-skill",
         description="Does cool things",
         frontmatter={"name": "my-skill", "description": "Does cool things"},

@@ -27,6 +27,7 @@ from harness.gate.run import GateOptions, run_gate, summary_table
 from harness.proptests.runner import RunOptions
 from harness.reference.app import ServerConfig, create_app
 from harness.reference.server import serve_in_thread
+from harness.settings import ApiKey
 
 DESCRIPTION = default_description_path()
 
@@ -100,7 +101,8 @@ def test_a_failing_step_fails_the_gate_and_an_erroring_one_is_contained(
 
 # -- the target: reached and authenticated before any case, whatever form its URL takes --------------
 
-KEY = "sk-gate-run-test-key"
+KEY = ApiKey("sk-gate-run-test-key", "option")
+WRONG = ApiKey("WRONG", "option")
 TARGET_SKIPS = frozenset({"cassettes", "snapshots", "client-stack"})
 
 
@@ -110,7 +112,7 @@ def never(*args: object, **kwargs: object) -> tuple[Step, None]:
 
 @pytest.fixture(scope="module")
 def reference() -> Iterator[str]:
-    with serve_in_thread(create_app(config=ServerConfig(api_key=KEY))) as running:
+    with serve_in_thread(create_app(config=ServerConfig(api_key=KEY.value))) as running:
         yield running.url
 
 
@@ -119,7 +121,7 @@ def test_a_wrong_key_stops_the_gate_with_exit_2_before_any_case(
 ) -> None:
     monkeypatch.setattr(gate_run, "properties_step", never)
     out = console()
-    result = run_gate(options(tmp_path, base_url=reference, api_key="WRONG", skip=frozenset()), out, clock=lambda: 0.0)
+    result = run_gate(options(tmp_path, base_url=reference, api_key=WRONG, skip=frozenset()), out, clock=lambda: 0.0)
     assert result.exit_code == 2
     assert [(s.name, s.status) for s in result.steps] == [("description", "passed"), ("properties", "error")]
     report = tmp_path / "report"
@@ -155,7 +157,7 @@ def test_an_unreachable_target_is_exit_2_not_a_contract_failure(
 
 
 def test_a_key_from_the_environment_is_named_as_such(tmp_path: Path, reference: str) -> None:
-    opts = options(tmp_path, base_url=reference + "/v1", api_key="WRONG", key_from_env=True, skip=TARGET_SKIPS)
+    opts = options(tmp_path, base_url=reference + "/v1", api_key=ApiKey("WRONG", "environment"), skip=TARGET_SKIPS)
     result = run_gate(opts, console())
     assert result.steps[-1].summary == (
         f"the server at {reference} answered 401 to the key in $VLMRUN_API_KEY: "
@@ -176,6 +178,19 @@ def test_the_base_url_is_taken_with_or_without_v1(
     monkeypatch.setattr(gate_run, "properties_step", properties)
     result = run_gate(options(tmp_path, base_url=reference + suffix, api_key=KEY, skip=TARGET_SKIPS), console())
     assert (seen, result.target, result.exit_code) == ([reference], reference, 0)
+
+
+def test_the_embedded_server_s_key_is_the_gate_s_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """So a refused key is reported as the gate's, and a failure is reproduced against `harness serve`."""
+    seen: list[object] = []
+
+    def properties(opts: RunOptions, **kwargs: object) -> tuple[Step, None]:
+        seen.append(kwargs["key_source"])
+        return Step("properties", summary="ok"), None
+
+    monkeypatch.setattr(gate_run, "properties_step", properties)
+    result = run_gate(options(tmp_path, skip=TARGET_SKIPS), console())
+    assert (seen, result.exit_code) == (["local"], 0)
 
 
 def test_the_form_harness_serve_prints_passes_against_a_conforming_server(tmp_path: Path, reference: str) -> None:
@@ -200,7 +215,7 @@ async def _teapot(request: Request) -> PlainTextResponse:
 @pytest.fixture(scope="module")
 def teapot() -> Iterator[str]:
     """The reference server, except that skill lookups answer 418 in plain text."""
-    reference_app = create_app(config=ServerConfig(api_key=KEY))
+    reference_app = create_app(config=ServerConfig(api_key=KEY.value))
     app = Starlette(routes=[Route("/v1/skills/lookup", _teapot, methods=["POST"]), Mount("/", app=reference_app)])
     with serve_in_thread(app) as running:
         yield running.url

@@ -14,7 +14,7 @@ import yaml
 from harness.contract import Contract, default_description_path, load_contract
 from harness.gate import steps
 from harness.gate.steps import cassettes_step, description_step, properties_step
-from harness.proptests.runner import OperationResult, Report, RunOptions, RunResult
+from harness.proptests.runner import OperationResult, RunOptions, RunResult, SchemathesisJsonReport
 from harness.reference.app import ServerConfig, create_app
 from harness.reference.server import serve_in_thread
 
@@ -154,7 +154,7 @@ def test_a_failure_of_the_embedded_server_says_how_to_reproduce_it_and_names_bot
     opts = RunOptions(
         description=Path("d.yaml"), base_url="http://127.0.0.1:40001", api_key="k", junit_path=tmp_path / "s.xml"
     )
-    step, _ = properties_step(opts, embedded=True)
+    step, _ = properties_step(opts, key_source="local")
     assert (step.status, step.summary, step.details, step.next_steps) == (
         "failed",
         "1 operation breaks the description (3 generated, 1 failing, 1 unique failure)",
@@ -179,13 +179,27 @@ def test_some_operations_refusing_the_key_are_named(monkeypatch: pytest.MonkeyPa
         [OperationResult("GET /v1/skills"), OperationResult("GET /v1/health"), OperationResult("Stateful tests")],
         "",
         5,
-        [Report(generated=9, refused=frozenset({"GET /v1/skills"}))],
+        [SchemathesisJsonReport(generated=9, refused=frozenset({"GET /v1/skills"}))],
     )
     monkeypatch.setattr(steps, "run", lambda opts, started: refused)
     opts = RunOptions(description=Path("d.yaml"), base_url="http://h", api_key="k")
-    step, _ = properties_step(opts, key_from_env=True)
+    step, _ = properties_step(opts, key_source="environment")
     assert (step.status, step.summary) == (
         "error",
         "the server at http://h answered only 401/403 to the key in $VLMRUN_API_KEY on 1 operation "
         "(GET /v1/skills): pass a key that may call them",
+    )
+
+
+def test_the_gate_s_own_key_refused_is_named_as_such(monkeypatch: pytest.MonkeyPatch) -> None:
+    refused = RunResult(
+        0, [OperationResult("GET /v1/skills")], "", 5, [SchemathesisJsonReport(refused=frozenset({"GET /v1/skills"}))]
+    )
+    monkeypatch.setattr(steps, "run", lambda opts, started: refused)
+    opts = RunOptions(description=Path("d.yaml"), base_url="http://127.0.0.1:40001", api_key="k")
+    step, _ = properties_step(opts, key_source="local")
+    assert (step.status, step.summary) == (
+        "error",
+        "the server at http://127.0.0.1:40001 answered only 401/403 to the gate's own key, on every operation: "
+        "pass a valid key",
     )

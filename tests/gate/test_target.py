@@ -15,13 +15,14 @@ from harness.errors import TargetError, UsageError
 from harness.gate.target import normalize_base_url, preflight
 from harness.reference.app import ServerConfig, create_app
 from harness.reference.server import serve_in_thread
+from harness.settings import ApiKey
 
-KEY = "sk-target-test-key"
+KEY = ApiKey("sk-target-test-key", "option")
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    with serve_in_thread(create_app(config=ServerConfig(api_key=KEY))) as running:
+    with serve_in_thread(create_app(config=ServerConfig(api_key=KEY.value))) as running:
         yield running.url
 
 
@@ -82,13 +83,13 @@ def test_the_right_key_passes(server: str) -> None:
 
 def test_a_wrong_key_names_the_cause_and_the_fix(server: str) -> None:
     with pytest.raises(TargetError) as caught:
-        preflight(server, "WRONG")
+        preflight(server, ApiKey("WRONG", "option"))
     assert str(caught.value) == f"the server at {server} answered 401 to the key given with --api-key: pass a valid key"
 
 
 def test_a_wrong_key_from_the_environment_says_where_to_fix_it(server: str) -> None:
     with pytest.raises(TargetError) as caught:
-        preflight(server, "WRONG", key_from_env=True)
+        preflight(server, ApiKey("WRONG", "environment"))
     assert str(caught.value) == (
         f"the server at {server} answered 401 to the key in $VLMRUN_API_KEY: "
         "set VLMRUN_API_KEY to a valid key, or pass one with --api-key"

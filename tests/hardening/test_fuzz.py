@@ -28,8 +28,8 @@ from vcr.request import Request
 
 from harness.bundles import build_bundle, decode_bundle, digest_b64, encode_bundle, read_zip_entries
 from harness.canonical import canonicalize
-from harness.errors import BundleError, CassetteError
 from harness.docs_examples import WIRE_FORMS
+from harness.errors import BundleError, CassetteError
 from harness.recording.cassette_io import read_cassette, save_interactions
 from harness.recording.matcher import request_key
 from tests.json_order import shuffled

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import harness.skill_dicts
+import harness.wire
 from harness.docs_examples import seed_examples
 from harness.matrix import probe
 from harness.matrix.evaluate import probe_payload
@@ -68,7 +68,7 @@ def test_capture_server_answers_health_and_records_raw_and_chunked_bodies(captur
 
 def test_run_in_this_environment_captures_every_path_and_shuts_the_server_down() -> None:
     """The project environment has vlmrun 0.9.2 on openai 3.x: every path sends exactly once."""
-    request = {**probe_payload(seed_examples()), "helper": harness.skill_dicts.__file__}
+    request = {**probe_payload(seed_examples()), "helper": harness.wire.__file__}
     report = probe.run(request)
     assert report["versions"]["python"] == ".".join(map(str, sys.version_info[:3]))
     assert report["features"] == {
@@ -89,7 +89,7 @@ def test_run_in_this_environment_captures_every_path_and_shuts_the_server_down()
 
 
 def test_a_failing_client_is_recorded_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
-    request = {**probe_payload(seed_examples()[:1]), "helper": harness.skill_dicts.__file__}
+    request = {**probe_payload(seed_examples()[:1]), "helper": harness.wire.__file__}
 
     def broken(self: probe.Stack) -> object:
         raise ConnectionError("no route")

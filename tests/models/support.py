@@ -19,7 +19,35 @@ from harness.models import COMPONENTS, WireModel
 
 CONTRACT = load_contract()
 SCHEMAS: dict[str, Any] = CONTRACT.document["components"]["schemas"]
-SCHEMA_NAMES = sorted(SCHEMAS)
+_PREFIX = "#/components/schemas/"
+
+
+def _referenced(node: Any, found: set[str]) -> set[str]:
+    """Every component schema `node` refers to, directly or through other components."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_PREFIX) and ref[len(_PREFIX) :] not in found:
+            found.add(ref[len(_PREFIX) :])
+            _referenced(SCHEMAS[ref[len(_PREFIX) :]], found)
+        for value in node.values():
+            _referenced(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _referenced(value, found)
+    return found
+
+
+def request_schemas() -> set[str]:
+    """The component schemas a request body is made of: what the models must cover, exactly."""
+    found: set[str] = set()
+    for item in CONTRACT.document["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                _referenced(operation["requestBody"], found)
+    return found
+
+
+SCHEMA_NAMES = sorted(request_schemas())
 
 # Request bodies are generated from their real operations (which also mix in the
 # operation's examples); every other component through a synthetic operation.

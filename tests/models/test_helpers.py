@@ -1,22 +1,14 @@
-"""The helpers that resolve what a body means: effective version and data, stream events."""
+"""What a typed skill means (version, bundle and where it sits) is `harness.wire`'s answer."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from harness.models import (
-    DONE,
-    AgentSkill,
-    ChatCompletionChunk,
-    ChatCompletionEvent,
-    InlineSkill,
-    SkillReference,
-)
-from tests.models.support import CONTRACT
+from harness import wire
+from harness.models import AgentSkill, ChatCompletionRequest, InlineSkill, SkillLookupRequest, SkillReference
 
 _ZIP = "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="
 _OTHER = "UEsDBAo="
@@ -38,12 +30,20 @@ SKILLS: TypeAdapter[SkillReference | InlineSkill] = TypeAdapter(AgentSkill)
 )
 def test_effective_version(skill: dict[str, Any], expected: str) -> None:
     reference = SkillReference.model_validate(skill)
-    assert reference.effective_version == expected
+    assert reference.effective_version == expected == wire.effective_version(skill)
 
 
-def test_skill_id_wins_over_skill_name() -> None:
-    assert SkillReference.model_validate({"skill_name": "by-name", "skill_id": "by-id"}).identifier == "by-id"
-    assert SkillReference.model_validate({"skill_name": "by-name", "skill_id": None}).identifier == "by-name"
+@pytest.mark.parametrize(
+    ("lookup", "expected"),
+    [
+        ({"name": "x"}, "latest"),
+        ({"name": "x", "version": "v1"}, "v1"),
+        ({"name": "x", "skill_version": "v2", "version": "v1"}, "v2"),
+        ({"id": "x", "skill_version": None, "version": "v1"}, "v1"),
+    ],
+)
+def test_lookup_effective_version(lookup: dict[str, Any], expected: str) -> None:
+    assert SkillLookupRequest.model_validate(lookup).effective_version == expected == wire.effective_version(lookup)
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,9 @@ def test_skill_id_wins_over_skill_name() -> None:
     ],
 )
 def test_effective_data(skill: dict[str, Any], expected: str) -> None:
-    assert InlineSkill.model_validate(skill).effective_data == expected
+    inline = InlineSkill.model_validate(skill)
+    assert inline.effective_data == expected == wire.effective_bundle(skill)
+    assert inline.data_path == wire.effective_bundle_path(skill)
 
 
 @pytest.mark.parametrize(
@@ -93,32 +95,14 @@ def test_inline_defaults_are_read_but_not_sent() -> None:
     assert skill.to_wire() == {"type": "inline", "source": {"data": _ZIP}}
 
 
-_CHUNK = {
-    "id": "c1",
-    "object": "chat.completion.chunk",
-    "created": 1,
-    "model": "vlmrun-orion-1:auto",
-    "session_id": "s",
-    "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hel"}, "finish_reason": None}],
-}
-
-
-def test_event_data_parses_to_a_chunk() -> None:
-    event = ChatCompletionEvent.model_validate({"data": json.dumps(_CHUNK)})
-    assert not event.is_done
-    chunk = event.parse()
-    assert isinstance(chunk, ChatCompletionChunk)
-    assert chunk.to_wire() == _CHUNK
-    assert CONTRACT.is_valid("ChatCompletionChunk", chunk.to_wire())
-
-
-def test_event_done_sentinel() -> None:
-    event = ChatCompletionEvent.model_validate({"data": "[DONE]"})
-    assert event.is_done
-    assert event.parse() == DONE
-
-
-@pytest.mark.parametrize("data", ["not json", json.dumps({**_CHUNK, "object": "chat.completion"}), "[DONE] "])
-def test_event_data_that_is_neither_fails_to_parse(data: str) -> None:
+def test_a_body_the_description_accepted_skips_the_format_checks_it_already_made() -> None:
+    """`from_accepted` is for bodies `harness.contract` has judged: base64 and URIs are not checked twice."""
+    body = {
+        "messages": [{"role": "user", "content": [{"type": "file_url", "file_url": {"url": "no scheme"}}]}],
+        "skills": [{"type": "inline", "source": {"data": "not base64!"}}],
+    }
     with pytest.raises(ValidationError):
-        ChatCompletionEvent.model_validate({"data": data}).parse()
+        ChatCompletionRequest.model_validate(body)
+    assert ChatCompletionRequest.from_accepted(body).to_wire() == body
+    with pytest.raises(ValidationError):
+        ChatCompletionRequest.from_accepted({**body, "stream": "yes"})  # types are still checked

@@ -7,7 +7,6 @@ are imported, because schemathesis' `parametrize` needs the schema at import tim
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import pytest
@@ -16,6 +15,7 @@ import schemathesis
 from harness.contract import default_description_path
 from harness.proptests.strategies import register
 from harness.reference.app import ServerConfig, create_app
+from harness.settings import PHASES, resolve_api_key
 
 TEST_KEY = "property-test-key"
 
@@ -34,11 +34,11 @@ def configure(config: pytest.Config) -> None:
     base_url = config.getoption("--harness-base-url")
     TARGET.max_examples = config.getoption("--harness-max-examples")
     if base_url:
-        key = config.getoption("--harness-api-key") or os.environ.get("VLMRUN_API_KEY")
-        if not key:
+        key = resolve_api_key(config.getoption("--harness-api-key"))
+        if key is None:
             raise pytest.UsageError("--harness-base-url needs --harness-api-key or VLMRUN_API_KEY")
         TARGET.base_url = base_url.rstrip("/")
-        TARGET.api_key = key
+        TARGET.api_key = key.value
 
 
 def build_schema() -> schemathesis.BaseSchema:
@@ -51,5 +51,5 @@ def build_schema() -> schemathesis.BaseSchema:
     schema.config.update(headers={"Authorization": f"Bearer {TARGET.api_key}"})
     modes = [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]
     schema.config.generation.update(max_examples=TARGET.max_examples, modes=modes)
-    schema.config.phases.update(phases=["examples", "coverage", "fuzzing", "stateful"])
+    schema.config.phases.update(phases=list(PHASES))
     return schema

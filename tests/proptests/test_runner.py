@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import json
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from harness.errors import UsageError
+from harness.gate.run import GateOptions
 from harness.proptests import runner
 from harness.proptests.runner import (
-    Report,
     RunOptions,
     RunResult,
+    SchemathesisJsonReport,
     choose_seed,
     command,
     json_path,
     parse_junit,
     split,
 )
+from harness.settings import JUNIT_REPORT
 
 OPTS = RunOptions(
     description=Path("d.yaml"), base_url="http://127.0.0.1:1", api_key="sk-never-on-argv", junit_path=Path("r/s.xml")
@@ -32,10 +37,36 @@ def test_coverage_runs_in_a_process_of_its_own_beside_the_other_phases() -> None
     assert "coverage" in command(coverage)[command(coverage).index("--phases") + 1]
 
 
-def test_no_split_with_one_phase_or_schemathesis_workers() -> None:
+def test_no_split_with_one_phase_or_without_coverage() -> None:
     alone = replace(OPTS, phases=("coverage",))
     assert split(alone) == [alone]
-    assert len(split(replace(OPTS, workers=2))) == 1
+    without = replace(OPTS, phases=("examples", "fuzzing"))
+    assert split(without) == [without]
+
+
+def _workers(opts: RunOptions) -> str:
+    cmd = command(opts)
+    return cmd[cmd.index("--workers") + 1]
+
+
+def test_workers_apply_to_every_phase_but_coverage_which_runs_alone_with_one() -> None:
+    """schemathesis 4.32.5 crashes generating coverage cases with `--workers` > 1."""
+    rest, coverage = split(replace(OPTS, workers=4))
+    assert [(p.phases, _workers(p)) for p in (rest, coverage)] == [
+        (("examples", "fuzzing", "stateful"), "4"),
+        (("coverage",), "1"),
+    ]
+    assert [_workers(p) for p in split(replace(OPTS, phases=("coverage",), workers=4))] == ["1"]
+    assert [_workers(p) for p in split(replace(OPTS, phases=("fuzzing",), workers=4))] == ["4"]
+
+
+def test_the_runner_on_its_own_runs_what_the_gate_runs_and_writes_its_own_report() -> None:
+    """It used to default to 300 examples, written over the gate's junit.xml."""
+    alone = RunOptions(description=Path("d.yaml"), base_url="http://h", api_key="k")
+    gate = GateOptions(description=Path("d.yaml"))
+    assert (alone.max_examples, alone.phases, alone.workers) == (gate.max_examples, gate.phases, gate.workers)
+    assert alone.junit_path.parent == gate.report_dir
+    assert alone.junit_path != gate.report_dir / JUNIT_REPORT
 
 
 def test_the_key_is_never_on_the_command_line() -> None:
@@ -78,16 +109,16 @@ def write_report(path: Path, **data: object) -> None:
 def test_refused_and_unreachable_come_from_schemathesis_json_reports(tmp_path: Path) -> None:
     write_report(tmp_path / "a.json", test_cases={"generated": 9, "errored": 0}, warnings={"missing_auth": ["GET /b"]})
     write_report(tmp_path / "b.json", test_cases={"generated": 3, "errored": 0}, warnings={"missing_auth": ["GET /a"]})
-    reports = [r for name in ("a", "b") if (r := Report.read(tmp_path / f"{name}.json")) is not None]
+    reports = [r for name in ("a", "b") if (r := SchemathesisJsonReport.read(tmp_path / f"{name}.json")) is not None]
     result = RunResult(0, [], "", 1, reports)
     assert (result.refused, result.unreachable) == (["GET /a", "GET /b"], False)
     write_report(tmp_path / "c.json", test_cases={"generated": 4, "errored": 4}, errors=[{"title": "Network Error"}])
-    unreachable = Report.read(tmp_path / "c.json")
+    unreachable = SchemathesisJsonReport.read(tmp_path / "c.json")
     assert unreachable is not None
     assert RunResult(1, [], "", 1, [unreachable]).unreachable
-    other = Report(generated=4, errored=4, error_titles=frozenset({"Schema Error"}))
+    other = SchemathesisJsonReport(generated=4, errored=4, error_titles=frozenset({"Schema Error"}))
     assert not RunResult(1, [], "", 1, [other]).unreachable
-    assert Report.read(tmp_path / "missing.json") is None
+    assert SchemathesisJsonReport.read(tmp_path / "missing.json") is None
 
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
@@ -123,8 +154,8 @@ def test_the_coverage_process_starts_first(tmp_path: Path, monkeypatch: pytest.M
             Path(cmd[cmd.index("--report-junit-path") + 1]).write_text(JUNIT)
             self.returncode = 0
 
-        def communicate(self, timeout: float) -> tuple[str, None]:
-            return "", None
+        def wait(self, timeout: float | None = None) -> int:
+            return 0
 
         def poll(self) -> int:
             return 0
@@ -133,3 +164,52 @@ def test_the_coverage_process_starts_first(tmp_path: Path, monkeypatch: pytest.M
     result = runner.run(replace(OPTS, description=tmp_path / "d.yaml", junit_path=tmp_path / "s.xml"))
     assert started == ["coverage", "examples,fuzzing,stateful"]
     assert result.returncode == 0
+
+
+# The child processes stand in for schemathesis: each writes its report; their script says how.
+CHILD = """
+import pathlib, sys, time
+junit, phases, marker, junit_text = sys.argv[1:5]
+if phases == "coverage":
+    sys.stdout.write("x" * 1_000_000)  # more than a pipe holds (64 KiB on Linux)
+    sys.stdout.flush()
+    pathlib.Path(marker).write_text("done")
+else:
+    deadline = time.monotonic() + 20
+    while not pathlib.Path(marker).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    print("waited for coverage:", pathlib.Path(marker).exists())
+pathlib.Path(junit).write_text(junit_text)
+"""
+
+
+def test_a_process_writing_more_than_a_pipe_holds_does_not_stall_while_another_is_awaited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The processes used to be read one after the other: the coverage one, not read while
+    the other was awaited, blocked on a full pipe. Here the other waits for it to finish."""
+    marker = tmp_path / "coverage-done"
+
+    def fake(part: RunOptions) -> list[str]:
+        return [sys.executable, "-c", CHILD, str(part.junit_path), ",".join(part.phases), str(marker), JUNIT]
+
+    monkeypatch.setattr(runner, "command", fake)
+    opts = replace(OPTS, description=tmp_path / "d.yaml", junit_path=tmp_path / "s.xml", timeout=10)
+    start = time.monotonic()
+    try:
+        result = runner.run(opts)
+    except UsageError as exc:
+        pytest.fail(f"the processes stalled: {exc}")
+    assert time.monotonic() - start < 10
+    assert result.output.count("x") >= 1_000_000
+    assert "waited for coverage: True" in result.output
+
+
+def test_a_run_that_outlives_its_timeout_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "command", lambda part: [sys.executable, "-c", "import time; time.sleep(30)"])
+    opts = replace(OPTS, description=tmp_path / "d.yaml", junit_path=tmp_path / "s.xml", timeout=1)
+    start = time.monotonic()
+    with pytest.raises(UsageError) as caught:
+        runner.run(opts)
+    assert str(caught.value) == "schemathesis did not finish within 1s against http://127.0.0.1:1"
+    assert time.monotonic() - start < 10

@@ -29,7 +29,6 @@ from harness.recording import stamp
 from harness.recording.blobs import blob_dir_for
 from harness.recording.cassette_io import (
     load_file,
-    load_interactions,
     read_cassette,
     save_interactions,
     to_vcr,
@@ -478,6 +477,4 @@ def test_a_large_bundle_costs_a_cassette_almost_nothing(tmp_path: Path) -> None:
     assert theirs.stat().st_size > 1 << 20
     (blob,) = blob_dir_for(ours).iterdir()  # the bundle once
     assert blob.read_bytes() == bundle
-    assert all(
-        json.loads(i.request.body) == json.loads(item.request.body) for i in load_interactions(ours).interactions
-    )
+    assert all(json.loads(i.request.body) == json.loads(item.request.body) for i in read_cassette(ours).interactions)

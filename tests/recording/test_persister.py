@@ -316,6 +316,20 @@ def test_a_plain_main_cassette_loads_beside_a_harness_extra(tmp_path: Path) -> N
     assert metadata == {"suite": "x"}
 
 
+def test_a_broken_plain_cassette_beside_a_harness_one_is_refused_as_the_main_one_is(tmp_path: Path) -> None:
+    shared = save_interactions(tmp_path / "cassettes" / "shared.yaml", [interaction({"shared": True})])
+    main = tmp_path / "cassettes" / "github.yaml"
+    main.write_text("version: 1\ninteractions: [\n")
+    with pytest.raises(yaml.YAMLError):
+        ScopedPersister(SpyPersister([str(shared)]), SCOPE).load_cassette(main, YAML)
+    with pytest.raises(CassetteError) as info:
+        ScopedPersister(SpyPersister([str(shared)]), SCOPE, vlmrun_test=True).load_cassette(main, YAML)
+    assert str(info.value) == (
+        f"Cassette {main} cannot be read: did not find expected node content (line 3, column 1): "
+        "restore it from version control or re-record it"
+    )
+
+
 # -- the safe rewrite ----------------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ from vcr.serialize import deserialize, serialize
 
 from harness.bundles import build_bundle, canonical_digest, digest_b64, encode_bundle, read_zip_entries
 from harness.recording.blobs import blob_filename
-from harness.recording.cassette_io import load_file, load_interactions, save_interactions, to_vcr, write_pairs
+from harness.recording.cassette_io import load_file, read_cassette, save_interactions, to_vcr, write_pairs
 from harness.recording.interaction import Interaction
 from harness.recording.vcr_format import KEY
 from tests.recording._cassettes import (
@@ -47,7 +47,7 @@ COMPLETION = {"id": "r1", "object": "chat.completion", "choices": [{"message": {
 def roundtrip(tmp_path: Path, *interactions: Interaction) -> tuple[dict[str, Any], list[Interaction]]:
     path = save_interactions(tmp_path / "cassettes" / "c.yaml", interactions)
     document = yaml.safe_load(path.read_text())
-    return document, load_interactions(path).interactions
+    return document, read_cassette(path).interactions
 
 
 def length(headers: dict[str, list[str]]) -> list[str]:
@@ -407,7 +407,7 @@ def test_save_then_load_gives_back_the_same_interactions(cases: list[tuple[bytes
     ]
     with tempfile.TemporaryDirectory() as tmp:
         path = save_interactions(Path(tmp) / "cassettes" / "prop.yaml", originals)
-        loaded = load_interactions(path).interactions
+        loaded = read_cassette(path).interactions
         plain = deserialize(path.read_text(), vcr.serializers.yamlserializer)  # and vcrpy alone reads it
     assert len(loaded) == len(originals) == len(plain[0])
     for before, after in zip(originals, loaded, strict=True):
@@ -432,7 +432,7 @@ def test_any_text_survives_yaml(text: str) -> None:
             interaction(body, body),
         ]
         path = save_interactions(Path(tmp) / "t.yaml", items)
-        loaded = load_interactions(path).interactions
+        loaded = read_cassette(path).interactions
     assert [i.response.body for i in loaded] == [i.response.body for i in items]
     assert all(i.request.body == body for i in loaded)
 

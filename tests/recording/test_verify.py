@@ -8,8 +8,9 @@ import pytest
 import yaml
 
 from harness.cli import main
-from harness.contract import load_contract
-from harness.recording.verify import VerifyResult, discover_cassette_dirs, format_result, verify
+from harness.contract import Violation, load_contract
+from harness.recording.conformance import Finding
+from harness.recording.verify import VerifyResult, discover_cassette_dirs, enum_line, format_result, verify
 
 SCENARIO_CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 
@@ -131,3 +132,13 @@ def test_coverage_with_nothing_unseen_says_so() -> None:
         "0 cassette(s), 0 interaction(s) checked against the description\n"
         "Described but never seen in any cassette: none"
     )
+
+
+def test_enum_findings_are_recognised_by_their_violation_not_their_wording() -> None:
+    enum = Violation(("order_by",), "cut …", "enum", input="size", allowed=("name", "created_at"))
+    worded_alike = Violation(("x",), '"a" is not one of "b"', "const")
+    assert enum_line(Finding(0, "request", "query.order_by", enum.msg, "schema", enum)) == (
+        'request query.order_by: "size" is not one of ["name", "created_at"]'
+    )
+    assert enum_line(Finding(0, "response", "x", worded_alike.msg, "schema", worded_alike)) is None
+    assert enum_line(Finding(0, "response", "x", '"a" is not one of "b"', "schema")) is None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
+from harness.contract import Contract, load_contract
 from harness.docs_examples import inline_bundle
 from harness.secrets import REDACTED
 from harness.snapshots import CapturedRequest, bundle_manifest, canonical_view, reviewable
@@ -61,6 +63,21 @@ def test_the_canonical_view_redacts_secret_looking_fields() -> None:
     view = canonical_view({"model": "m", "metadata": {"api_key": "sk-x"}, "skills": [{"skill_name": "a"}]})
     assert view["metadata"] == {"api_key": REDACTED}
     assert view["skills"] == [{"skill_name": "a", "skill_version": "latest", "type": "skill_reference"}]
+
+
+def test_the_canonical_view_fills_the_defaults_of_the_description_given() -> None:
+    document = copy.deepcopy(load_contract().document)
+    document["components"]["schemas"]["ChatCompletionRequest"]["properties"]["top_p"]["default"] = 0.5
+    yours = Contract(document, source="yours.yaml", sha256="yours")
+    assert canonical_view({"messages": []}, yours)["top_p"] == 0.5
+    assert canonical_view({"messages": []})["top_p"] == 1
+
+
+def test_a_body_is_shown_with_manifests_and_left_unchanged() -> None:
+    body = {"skills": [{"type": "inline", "source": {"data": inline_bundle()}}]}
+    view = snapshot_data(body)
+    assert set(view["skills"][0]["source"]["data"]) == {"manifest"}
+    assert body == {"skills": [{"type": "inline", "source": {"data": inline_bundle()}}]}
 
 
 def test_other_values_pass_through_unchanged() -> None:

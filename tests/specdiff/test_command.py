@@ -234,3 +234,11 @@ def test_a_json_description_gets_lines_too(tmp_path: Path, capsys: pytest.Captur
         f"{CHAT} response 200 application/json: usage: the response property 'usage' became optional for the "
         "status 200\n"
     )
+
+
+def test_annotation_lines_are_found_with_the_harness_yaml_loader() -> None:
+    """`harness.yaml_load` is the one place that picks a YAML loader."""
+    from harness import yaml_load
+    from harness.specdiff import command
+
+    assert vars(command)["SafeLoader"] is yaml_load.SafeLoader

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import UsageError
 from harness.specdiff import Change, Document, Level, diff_documents, exercised_by, snapshot_documents
 from harness.specdiff.exposure import contains, parse_path, removed_enum_value
-from harness.errors import UsageError
 from tests.specdiff._pairs import mutated, real
 
 CHAT = "POST /v1/openai/chat/completions"

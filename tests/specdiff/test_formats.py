@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from junitparser import Failure, JUnitXml, Skipped
 
-from harness.specdiff import Change, Level, Report, render
+from harness.specdiff import Change, DiffReport, Level, render
 from harness.specdiff.formats import escape_data, escape_property
 from harness.specdiff.waivers import Waiver
 
@@ -47,8 +47,8 @@ CHANGES = [
 UNUSED = Waiver("api-removed-without-deprecation", "GET /v1/old", "endpoint", "r", 3)
 
 
-def _report(fail_on: Level = Level.ERR, changes: list[Change] | None = None) -> Report:
-    return Report(
+def _report(fail_on: Level = Level.ERR, changes: list[Change] | None = None) -> DiffReport:
+    return DiffReport(
         base="HEAD~1:openapi/vlmrun-agent.yaml",
         revision="openapi/vlmrun-agent.yaml",
         changes=CHANGES if changes is None else changes,
@@ -201,7 +201,7 @@ def test_githubactions_escaping() -> None:
     change = Change(
         "request-property-pattern-added", Level.ERR, CHAT, "request body: a", "line one\nline 100%", "a", "request"
     )
-    report = Report("old", "new", [change], revision_file="dir,with:odd.yaml")
+    report = DiffReport("old", "new", [change], revision_file="dir,with:odd.yaml")
     (line,) = render(report, "githubactions").splitlines()
     assert line == (
         "::error title=request-property-pattern-added,file=dir%2Cwith%3Aodd.yaml::"
@@ -210,7 +210,7 @@ def test_githubactions_escaping() -> None:
 
 
 def test_urls_get_no_file_property() -> None:
-    report = Report("old", "https://example.com/api.yaml", CHANGES[:1], revision_file=None, lines={CHANGES[0]: 7})
+    report = DiffReport("old", "https://example.com/api.yaml", CHANGES[:1], revision_file=None, lines={CHANGES[0]: 7})
     assert render(report, "githubactions") == (
         f"::error title=response-property-became-optional::in API {CHAT} response 200 application/json: usage: "
         "the response property 'usage' became optional for the status 200\n"
@@ -218,7 +218,7 @@ def test_urls_get_no_file_property() -> None:
 
 
 def test_annotations_carry_the_line_when_it_is_known() -> None:
-    report = Report("old", "new.yaml", CHANGES[:2], revision_file="new.yaml", lines={CHANGES[1]: 42})
+    report = DiffReport("old", "new.yaml", CHANGES[:2], revision_file="new.yaml", lines={CHANGES[1]: 42})
     assert render(report, "githubactions") == (
         f"::error title=response-property-became-optional,file=new.yaml::in API {CHAT} response 200 "
         "application/json: usage: the response property 'usage' became optional for the status 200\n"

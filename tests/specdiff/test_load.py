@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.specdiff import diff, load_description
 from harness.errors import DescriptionError, UsageError
+from harness.specdiff import diff, load_description
 
 MINIMAL = """
 openapi: 3.1.0
@@ -187,3 +187,21 @@ def test_url_errors_are_usage_errors(server: str) -> None:
 def test_a_yaml_flow_mapping_is_not_mistaken_for_json(tmp_path: Path) -> None:
     (tmp_path / "flow.yaml").write_text("{openapi: 3.1.0, info: {title: t, version: '1'}, paths: {}}\n")
     assert load_description(tmp_path / "flow.yaml").document["paths"] == {}
+
+
+def test_external_names_with_slash_and_tilde_are_bundled_escaped(tmp_path: Path) -> None:
+    """RFC 6901: `~1` is `/` and `~0` is `~`; the bundled copy is named and referenced with both."""
+    _write(
+        tmp_path,
+        **{
+            "api.yaml": MINIMAL.replace("common.yaml#/Thing", "common.yaml#/things~1v~01"),
+            "common.yaml": "things/v~1: {type: object, properties: {id: {type: string}}}\n",
+        },
+    )
+    description = load_description(tmp_path / "api.yaml")
+    schema = description.document["paths"]["/things"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert schema["schema"] == {"$ref": "#/x-harness-external/0/things~1v~01"}
+    assert description.document["x-harness-external"] == {
+        "0": {"things/v~1": {"type": "object", "properties": {"id": {"type": "string"}}}}
+    }
+    assert diff(description, description) == []

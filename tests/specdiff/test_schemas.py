@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from harness.errors import DescriptionError
 from harness.specdiff import diff_documents
 from harness.specdiff.schemas import Resolver, view
 
@@ -211,3 +212,26 @@ def test_branches_pair_by_discriminator_mapping_across_a_rename() -> None:
             "request-body-discriminator-mapping-changed",
             "response-body-discriminator-mapping-changed",
         }
+
+
+def test_siblings_of_each_ref_are_laid_over_the_target_the_outermost_winning() -> None:
+    doc = {
+        "components": {
+            "schemas": {
+                "A": {"type": "string", "description": "a"},
+                "B": {"$ref": "#/components/schemas/A", "description": "b", "default": "x"},
+            }
+        }
+    }
+    raw, ref = Resolver(doc).deref({"$ref": "#/components/schemas/B", "description": "outer"})
+    assert raw == {"type": "string", "description": "outer", "default": "x"}
+    assert ref == "#/components/schemas/A"
+
+
+def test_a_local_ref_cycle_is_a_description_error() -> None:
+    doc = {
+        "components": {"schemas": {"A": {"$ref": "#/components/schemas/B"}, "B": {"$ref": "#/components/schemas/A"}}}
+    }
+    with pytest.raises(DescriptionError) as caught:
+        view({"$ref": "#/components/schemas/A"}, Resolver(doc))
+    assert str(caught.value) == "$ref chain too long or circular at '#/components/schemas/A'"

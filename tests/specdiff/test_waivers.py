@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import UsageError
 from harness.specdiff import Change, Level, apply_waivers, load_waivers
 from harness.specdiff.waivers import Waiver
-from harness.errors import UsageError
 
 CHAT = "POST /v1/openai/chat/completions"
 
@@ -129,3 +129,21 @@ def test_an_unknown_rule_id_names_the_closest_ones(tmp_path: Path, rule_id: str,
 def test_a_missing_waiver_file(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="waiver file not found"):
         load_waivers(tmp_path / "nope.yaml")
+
+
+def test_the_waiver_file_is_read_with_the_harness_yaml_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`harness.yaml_load` is the one place that picks a YAML loader."""
+    from harness import yaml_load
+    from harness.specdiff import waivers
+
+    read: list[str] = []
+
+    def spy(text: str | bytes) -> object:
+        read.append(str(text))
+        return yaml_load.load_yaml(text)
+
+    monkeypatch.setattr(waivers, "load_yaml", spy)
+    path = tmp_path / "w.yaml"
+    path.write_text("version: 1\nwaivers: []\n")
+    assert load_waivers(path) == []
+    assert read == ["version: 1\nwaivers: []\n"]

@@ -1,0 +1,77 @@
+"""`plan_completion` without HTTP: the description judges, the typed request is what gets resolved."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from harness.bundles import DEFAULT_LIMITS
+from harness.contract import Contract, load_contract
+from harness.docs_examples import PINNED_VERSION, inline_bundle
+from harness.reference.completions import Plan, Rejected, plan_completion
+from harness.reference.registry import Registry
+
+REGISTRY = Registry.seeded()
+MESSAGES = [{"role": "user", "content": "Extract."}]
+
+
+def _plan(body: dict[str, Any], contract: Contract | None = None) -> Plan:
+    return plan_completion(body, contract or load_contract(), REGISTRY, DEFAULT_LIMITS)
+
+
+def _changed(edit: Any) -> Contract:
+    document = copy.deepcopy(load_contract().document)
+    edit(document["components"]["schemas"]["ChatCompletionRequest"]["properties"])
+    return Contract(document, source="yours.yaml", sha256="yours")
+
+
+def test_skills_resolve_from_the_typed_request_with_every_alias_folded() -> None:
+    plan = _plan(
+        {
+            "messages": MESSAGES,
+            "stream": True,
+            "skills": [
+                {"skill_name": "patient-referral", "version": PINNED_VERSION},
+                {"type": "inline", "source": None, "bundle": inline_bundle()},
+            ],
+        }
+    )
+    assert [label.split(":")[0] for label in plan.labels] == [
+        f"patient-referral@{PINNED_VERSION}",
+        "invoice-extraction@inline",
+    ]
+    assert (plan.model, plan.stream) == ("vlmrun-orion-1:auto", True)
+
+
+def test_a_bad_legacy_bundle_is_named_where_it_was_sent() -> None:
+    with pytest.raises(Rejected) as caught:
+        _plan({"messages": MESSAGES, "skills": [{"type": "inline", "bundle": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="}]})
+    assert caught.value.status == 422
+    assert [d["loc"] for d in caught.value.detail] == [["body", "skills", 0, "bundle"]]
+
+
+def test_a_description_wider_than_the_models_gets_their_refusal_as_a_422() -> None:
+    """The server cannot act on what the typed request cannot hold; it says so in FastAPI's shape."""
+    wider = _changed(lambda props: props["model"]["enum"].append("vlmrun-orion-3"))
+    with pytest.raises(Rejected) as caught:
+        _plan({"model": "vlmrun-orion-3", "messages": MESSAGES}, wider)
+    assert caught.value.status == 422
+    assert caught.value.detail == [
+        {
+            "loc": ["body", "model"],
+            "msg": "Input should be 'vlmrun-orion-1', 'vlmrun-orion-1:auto', 'vlmrun-orion-1:fast', "
+            "'vlmrun-orion-1:pro', 'vlmrun-orion-1:lite', 'vlmrun-orion-2:auto', 'vlmrun-orion-2:fast' "
+            "or 'vlmrun-orion-2:pro'",
+            "type": "literal_error",
+        }
+    ]
+
+
+def test_the_answer_key_follows_the_defaults_of_the_description_in_use() -> None:
+    """A body and its explicit-defaults twin get the same answer under the description served."""
+    yours = _changed(lambda props: props["max_tokens"].update(default=1024))
+    implicit = _plan({"messages": MESSAGES}, yours)
+    assert implicit.key == _plan({"messages": MESSAGES, "max_tokens": 1024}, yours).key
+    assert implicit.key != _plan({"messages": MESSAGES}).key
