@@ -12,14 +12,13 @@ from __future__ import annotations
 import base64
 import os
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from harness.bundles import canonical_digest, digest_b64, read_zip_entries
 from harness.bundles.decode import decode_base64
+from harness.caches import LockedLRU
 from harness.errors import BundleError, CassetteError
 from harness.files import atomic_writer
 from harness.wire import iter_bundle_slots
@@ -123,14 +122,13 @@ class BlobStore:
         if found is None:
             found = base64.b64encode(self.get(digest, index=index))
             if identity:
-                _remember(identity, found)
+                _PROCESS_B64.put(identity, found)
         self._b64[digest] = found
         return found
 
 
-_PROCESS_B64: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
-_PROCESS_B64_LIMIT = 64 * 1024 * 1024  # characters of base64 kept at most
-_process_lock = threading.Lock()
+# Verified base64 by file identity, for the whole process: at most this many characters kept.
+_PROCESS_B64: LockedLRU[tuple[str, int, int], bytes] = LockedLRU(64 * 1024 * 1024, getsizeof=len)
 
 
 def _identity(path: Path) -> tuple[str, int, int] | None:
@@ -139,13 +137,6 @@ def _identity(path: Path) -> tuple[str, int, int] | None:
     except OSError:
         return None
     return (str(path), st.st_size, st.st_mtime_ns)
-
-
-def _remember(identity: tuple[str, int, int], b64: bytes) -> None:
-    with _process_lock:
-        _PROCESS_B64[identity] = b64
-        while sum(len(v) for v in _PROCESS_B64.values()) > _PROCESS_B64_LIMIT and len(_PROCESS_B64) > 1:
-            _PROCESS_B64.popitem(last=False)
 
 
 # -- placeholders in request bodies --------------------------------------------------------------

@@ -31,6 +31,7 @@ from harness.recording.cassette_file import (
 from harness.recording.cassette_yaml import load_yaml
 from harness.recording.interaction import Interaction
 from harness.recording.scope import mark
+from harness.recording.seams import BlobStorage
 
 VCR_VERSION = 1
 FORMAT = vcr_format.FORMAT
@@ -78,7 +79,7 @@ def parse_text(path: Path, data: bytes, json_file: bool) -> Any:
         raise CassetteError(f"Cassette {path} is not valid {'JSON' if json_file else 'YAML'}: {exc}") from None
 
 
-def _pair(node: Any, blobs: BlobStore, index: int) -> tuple[Any, dict[str, Any], bool]:
+def _pair(node: Any, blobs: BlobStorage, index: int) -> tuple[Any, dict[str, Any], bool]:
     """A vcrpy (request, response) from a stored interaction; marked ones get their exact bytes back."""
     req, res, status, code = interaction_parts(node)
     body = req.get("body")

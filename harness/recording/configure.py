@@ -16,7 +16,6 @@ config and markers produced stays as it is, and on top of it
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Any
 
 from harness.recording.matcher import MATCHER_NAME, REQUEST_MATCHER_NAME, request_key, vlmrun_body, vlmrun_request
@@ -24,11 +23,12 @@ from harness.recording.persister import ScopedPersister
 from harness.recording.rewrite import RewriteGuard
 from harness.recording.scope import Scope, marked
 from harness.recording.scrub import scrub_vcr_request
+from harness.recording.seams import Matcher, RequestFilter
 
 _WRAPPED = "_vlmrun_harness_scoped"
 
 
-def scoped_matcher(matcher: Callable[[Any, Any], Any], scope: Scope) -> Callable[[Any, Any], Any]:
+def scoped_matcher(matcher: Matcher, scope: Scope) -> Matcher:
     @functools.wraps(matcher)
     def match(live: Any, recorded: Any) -> Any:
         mine, theirs = scope.owns(live), scope.owns(recorded)
@@ -43,7 +43,7 @@ def scoped_matcher(matcher: Callable[[Any, Any], Any], scope: Scope) -> Callable
     return match
 
 
-def scrubbing(before: Callable[[Any], Any], scope: Scope) -> Callable[[Any], Any]:
+def scrubbing(before: RequestFilter, scope: Scope) -> RequestFilter:
     def before_record_request(request: Any) -> Any:
         if marked(request) is True:
             # Loaded from a harness cassette: filtered and scrubbed when it was recorded. vcrpy runs
