@@ -1,7 +1,8 @@
 """SDK clients pointed at a VLM Run base URL, set up for recording and replay.
 
 Every client is built with `max_retries=0`: a replay miss must fail at once, not turn
-into 13-15 s of backoff (experiments.md §3, pitfall 1).
+into 13-15 s of backoff (openai 1.x wraps the miss in `APIConnectionError` and retries it
+the 5 times vlmrun asks for).
 """
 
 from __future__ import annotations

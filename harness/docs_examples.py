@@ -2,7 +2,7 @@
 
 Each example is the keyword arguments a user passes to `AgentSkill(...)` (vlmrun SDK), so
 tests and the compatibility matrix can send the same call through every client path.
-Source: shared/reference/vlmrun-skills-chat-completions-docs.txt (docs.vlm.run/skills/usage/chat).
+Source: docs.vlm.run/skills/usage/chat.
 """
 
 from __future__ import annotations
@@ -95,8 +95,8 @@ def seed_examples() -> list[SeedExample]:
 def dict_form(skill: dict[str, Any]) -> dict[str, Any]:
     """What vlmrun's `AgentSkill(**skill).model_dump(exclude_none=True)` sends, without the SDK.
 
-    Every default present, `version` folded into `skill_version` (experiments.md §2): the
-    vlmrun dict form, which `harness.wire.to_wire_dict` builds.
+    Every default present, `version` folded into `skill_version` (the SDK never sends
+    `version`): the vlmrun dict form, which `harness.wire.to_wire_dict` builds.
     """
     return to_wire_dict(skill)
 
@@ -105,7 +105,7 @@ def object_form(skill: dict[str, Any]) -> dict[str, Any]:
     """What openai-python >= 2.17 sends for an `AgentSkill(**skill)` object: only fields set.
 
     `version=` is folded into `skill_version` by the SDK's before-validator, so it counts as
-    set; inline sources keep only `data` (experiments.md §2).
+    set; inline sources keep only `data` (no `source.type` or `media_type`).
     """
     out = {k: v for k, v in skill.items() if k != "version"}
     if "skill_version" in skill or "version" in skill:
@@ -121,7 +121,7 @@ def null_form(skill: dict[str, Any]) -> dict[str, Any]:
 
 
 def node_form(skill: dict[str, Any]) -> dict[str, Any]:
-    """The Node SDK's `AgentSkill.toJSON()` (api-contract.md §3.4): no `skill_version` inline."""
+    """The Node SDK's `AgentSkill.toJSON()` (snake_case, defaults filled): no `skill_version` inline."""
     out = dict_form(skill)
     if out["type"] == INLINE:
         out.pop("skill_version")

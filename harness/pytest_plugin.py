@@ -128,7 +128,7 @@ def openai_client(vlmrun_base_url: str, vlmrun_api_key: str) -> Iterator[Any]:
 
 @pytest.fixture
 def async_openai_client(vlmrun_base_url: str, vlmrun_api_key: str) -> Any:
-    """Per test, so it never outlives its event loop (experiments.md §2: cached clients break)."""
+    """Per test, so it never outlives its event loop (a cached one fails: "Event loop is closed")."""
     from harness.clients import make_openai_client
 
     return make_openai_client(vlmrun_base_url, vlmrun_api_key, asynchronous=True)

@@ -1,4 +1,4 @@
-"""Layers point only down, no import cycle anywhere, modules stay small (anchors-aesthetics.md G7).
+"""Layers point only down, no import cycle anywhere, modules stay small (see ARCHITECTURE.md).
 
 The import graph holds every import a file makes, wherever it sits: inside functions, under
 `if TYPE_CHECKING:`, relative ones, and `importlib.import_module("...")` with a literal name.

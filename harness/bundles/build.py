@@ -1,7 +1,7 @@
 """Byte-reproducible skill bundles.
 
 The SDK's ``bundle_from_directory`` stores each file's mtime and mode and deflates, so the
-same skill gives different base64 after a checkout or ``touch`` (experiments.md). Here
+same skill gives different base64 after a checkout, ``touch`` or ``chmod``. Here
 everything that is not content is fixed: sorted POSIX paths, 1980-01-01 timestamps, mode
 0644, Unix creator, no directory entries, and ZIP_STORED by default because deflate
 output varies with the zlib build (zlib-ng in Fedora 40+ differs from madler zlib).

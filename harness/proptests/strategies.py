@@ -3,7 +3,7 @@
 `format: byte` on `source.data`/`bundle` only says "base64"; the API also needs the bytes
 to be a zip holding a valid SKILL.md. Registering this strategy under `byte` makes every
 positive example a real bundle, so `positive_data_acceptance` holds against a server that
-checks bundles (experiments.md §4: schemathesis' own `byte` values are never zips).
+checks bundles (schemathesis' own `byte` values decode to no zip at all).
 """
 
 from __future__ import annotations

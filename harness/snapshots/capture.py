@@ -3,8 +3,8 @@
 A snapshot must show what a client really puts on the wire, so the clients here are the
 real vlmrun and openai-python objects; only their HTTP transport is swapped for a
 `MockTransport` that records the request and answers like the API. openai-python 3.x
-sends through `httpx2`, 1.x/2.x through `httpx` (experiments.md §2): the transport is
-taken from whichever the installed openai uses.
+sends through `httpx2`, 1.x/2.x through `httpx`: the transport is taken from whichever
+the installed openai uses.
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def code_of(data: str, limits: BundleLimits = DEFAULT_LIMITS) -> str:
 
 
 def test_docs_inline_example_decodes() -> None:
-    # Verbatim from docs.vlm.run/skills/usage/chat (api-contract.md A9): ZIP_STORED.
+    # Verbatim from docs.vlm.run/skills/usage/chat (the docs' inline bundle): ZIP_STORED.
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr(

@@ -1,5 +1,6 @@
-"""The wire forms real clients send (experiments.md §2, api-contract.md §3.4-3.5) pass both
-the description and the models, and the models dump them back unchanged."""
+"""The wire forms real clients send (vlmrun dict form, openai>=2.17 object form, Node `toJSON()`,
+explicit nulls, legacy keys) pass both the description and the models, and the models dump
+them back unchanged."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from tests.models.support import CONTRACT, description_accepts
 MESSAGES = [{"role": "user", "content": "Extract data from this document."}]
 DATA = "UEsDBBQAAAAIA" + "A" * 15  # a base64 prefix like the docs' "UEsDB…", padded to a valid length
 
-# Verbatim shapes: experiments.md §2 table (dict form | openai>=2.17 object form) and
-# api-contract.md §3.4 (Node toJSON) / §3.5 (explicit nulls, legacy keys).
+# Verbatim shapes as the clients send them: vlmrun's dict form and the openai>=2.17 object form of
+# the docs examples, the Node SDK's toJSON(), `model_dump()` with explicit nulls, and legacy keys.
 LITERAL_FORMS: dict[str, dict[str, Any]] = {
     "a dict": {"type": "skill_reference", "skill_name": "invoice-extraction", "skill_version": "latest"},
     "a object": {"skill_name": "invoice-extraction"},

@@ -75,7 +75,7 @@ def httpx_raw(example: SeedExample, stream: bool = False) -> CapturedRequest:
 
 
 def node_documented(example: SeedExample, stream: bool = False) -> CapturedRequest:
-    """The Node SDK's documented `AgentSkill.toJSON()` form (api-contract.md §3.4), posted raw."""
+    """The Node SDK's `AgentSkill.toJSON()` form (no `skill_version` on inline skills), posted raw."""
     return _raw([node_form(s) for s in example.skills], example, stream)
 
 
