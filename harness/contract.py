@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,14 @@ import yaml
 from harness.errors import DescriptionError
 from harness.extras import missing_extra
 from harness.openapi.document import OpenAPIDocument
+from harness.openapi.overlay import apply_overlay
 from harness.openapi.validation import OPENAPI_FORMATS
 from harness.openapi.violations import Loc, Violation, unicode_violations
 from harness.yaml_load import load_yaml
 
 __all__ = [
     "COMPLETIONS_PATH",
+    "DescriptionChoice",
     "DESCRIPTION_FILENAME",
     "OPENAPI_FORMATS",
     "Contract",
@@ -33,6 +36,7 @@ __all__ = [
     "default_description_path",
     "load_contract",
     "unicode_violations",
+    "use_description",
 ]
 
 DESCRIPTION_FILENAME = "vlmrun-agent.yaml"
@@ -89,7 +93,58 @@ class Contract(OpenAPIDocument):
             raise DescriptionError(f"API description {self.source} is invalid at {where}: {exc.message}") from exc
 
 
-@functools.cache
+@dataclass(frozen=True)
+class DescriptionChoice:
+    """Which description is in use: a file (None: the packaged one) and the overlays applied to it, in order."""
+
+    path: Path | None = None
+    overlays: tuple[Path, ...] = ()
+
+    def load(self) -> Contract:
+        return _load(self.path and str(self.path), tuple(str(o) for o in self.overlays))
+
+
+_ACTIVE = DescriptionChoice()
+
+
+def use_description(choice: DescriptionChoice) -> Contract:
+    """Make `choice` the description everything judges by in this process; loaded now, so errors surface early.
+
+    The pytest plugin and the CLI call this once, from the flags and the project's configuration;
+    every `load_contract()` without a path then answers with it (conformance, canonical defaults,
+    the embedded server, verify, the gate). Each pytest-xdist worker configures itself the same way.
+    """
+    global _ACTIVE
+    contract = choice.load()
+    _ACTIVE = choice
+    return contract
+
+
 def load_contract(path: str | None = None) -> Contract:
-    """The description at `path` (default: the packaged one), parsed once per process."""
-    return Contract.from_path(path or default_description_path())
+    """The description at `path`, else the one in use (`use_description`; default: the packaged one)."""
+    if path is not None:
+        return _load(path, ())
+    return _ACTIVE.load()
+
+
+@functools.cache
+def _load(path: str | None, overlays: tuple[str, ...]) -> Contract:
+    base = Contract.from_path(path or default_description_path())
+    if not overlays:
+        return base
+    document: dict[str, Any] = base.document
+    digest = hashlib.sha256(base.sha256.encode())
+    for overlay_path in overlays:
+        try:
+            raw = Path(overlay_path).read_bytes()
+        except OSError as exc:
+            raise DescriptionError(f"Cannot read overlay {overlay_path}: {exc.strerror}") from exc
+        try:
+            overlay = load_yaml(raw)
+        except yaml.YAMLError as exc:
+            first = str(exc).splitlines()[0]
+            raise DescriptionError(f"Overlay {overlay_path} is not valid YAML/JSON: {first}") from exc
+        document = apply_overlay(document, overlay, source=overlay_path)
+        digest.update(b"\0overlay\0" + raw)
+    source = " + ".join([base.source, *overlays])
+    return Contract(document, source=source, sha256=digest.hexdigest())

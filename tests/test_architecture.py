@@ -31,6 +31,7 @@ LAYERS = {
     "yaml_load": 0,
     "caches": 0,
     "settings": 0,
+    "project_config": 1,
     "bundles": 2,
     "models": 2,
     "canonical": 3,

@@ -1,0 +1,49 @@
+"""`harness serve`: the embedded reference server in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from typing import Any
+
+from harness import settings
+from harness.cli.common import port
+
+
+def add(sub: Any) -> None:
+    serve = sub.add_parser("serve", help="Run the embedded reference server.")
+    host, default_port = settings.SERVE_HOST, settings.SERVE_PORT
+    serve.add_argument("--host", default=host, help=f"Address to bind, IPv4 or IPv6 (default: {host}).")
+    serve.add_argument(
+        "--port",
+        type=port,
+        default=default_port,
+        help=f"Port, 0 to 65535 (default: {default_port}; 0 picks a free one).",
+    )
+    serve.add_argument(
+        "--api-key", default=None, help=f"Accepted bearer key (default: ${settings.API_KEY_ENV} or a local default)."
+    )
+    serve.add_argument("--skills", action="append", default=[], metavar="DIR", help="Extra skills folder (repeatable).")
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.reference.server import bind, serve_forever
+
+    listener = bind(args.host, args.port)  # a bad --host or a busy port, before anything is built
+    try:
+        from harness.reference.app import ServerConfig, create_app
+        from harness.reference.registry import Registry
+
+        key = settings.resolve_api_key(args.api_key, local=settings.LOCAL_API_KEY)
+        app = create_app(config=ServerConfig(api_key=key.value), registry=Registry.seeded(*args.skills))
+    except BaseException:
+        listener.close()
+        raise
+
+    def ready(url: str) -> None:
+        print(f"harness reference server on {url}/v1 (Ctrl-C to stop)", flush=True)
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a foreground server stops: a normal end
+        serve_forever(app, listener, on_ready=ready, log=sys.stderr)
+    return settings.EXIT_OK
