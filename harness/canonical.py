@@ -70,8 +70,8 @@ def canonical_json(value: Any) -> str:
 def canonicalize(body: Any, contract: Contract | None = None) -> CanonicalRequest:
     """The canonical form of a completions request body (any JSON value is accepted).
 
-    Top-level defaults are those of `contract`, the description in use (default: the
-    packaged one), so a body and its explicit-defaults twin match under that description.
+    Top-level defaults are those of `contract` (default: `load_contract()`, the description in
+    use, a project's overlays applied), so a body and its explicit-defaults twin match under it.
     """
     if isinstance(body, Mapping):
         form: Any = _canonical_body(body, request_defaults(contract))
@@ -143,7 +143,7 @@ _DEFAULTS: LockedLRU[Contract, Mapping[str, Any]] = LockedLRU(maxsize=16)
 
 
 def request_defaults(contract: Contract | None = None) -> Mapping[str, Any]:
-    """A description's top-level request defaults (default: the packaged one's), read once per description.
+    """A description's top-level request defaults (default: the one in use), read once per description.
 
     Read from the description, not written here, so a changed default shows up.
     """

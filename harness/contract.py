@@ -34,6 +34,7 @@ __all__ = [
     "Loc",
     "Violation",
     "default_description_path",
+    "description_in_use",
     "load_contract",
     "unicode_violations",
     "use_description",
@@ -73,9 +74,10 @@ class Contract(OpenAPIDocument):
         try:
             document = load_yaml(raw)
         except yaml.YAMLError as exc:
-            raise DescriptionError(f"API description {source} is not valid YAML/JSON: {exc}") from exc
+            raise DescriptionError(f"API description {source} is not valid YAML/JSON: {_one_line(exc)}") from exc
         if not isinstance(document, dict) or "paths" not in document or "components" not in document:
             raise DescriptionError(f"API description {source} has no 'paths'/'components': is it an OpenAPI document?")
+        _status_keys_as_strings(document)
         return cls(document, source=source, sha256=hashlib.sha256(raw).hexdigest())
 
     def check(self) -> None:
@@ -91,6 +93,20 @@ class Contract(OpenAPIDocument):
         except OpenAPIValidationError as exc:
             where = "/".join(str(p) for p in exc.path) or "<root>"
             raise DescriptionError(f"API description {self.source} is invalid at {where}: {exc.message}") from exc
+
+
+def _one_line(exc: yaml.YAMLError) -> str:
+    """PyYAML's message spans lines (problem, then a caret under the text): one line for users."""
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip() and line.strip() != "^")
+
+
+def _status_keys_as_strings(document: dict[str, Any]) -> None:
+    """`200:` unquoted in YAML is the integer 200; OpenAPI means the string, and overlays target `['200']`."""
+    for item in (document.get("paths") or {}).values():
+        for op in item.values() if isinstance(item, dict) else ():
+            responses = op.get("responses") if isinstance(op, dict) else None
+            if isinstance(responses, dict) and any(not isinstance(k, str) for k in responses):
+                op["responses"] = {str(k): v for k, v in responses.items()}
 
 
 @dataclass(frozen=True)
@@ -120,6 +136,11 @@ def use_description(choice: DescriptionChoice) -> Contract:
     return contract
 
 
+def description_in_use() -> DescriptionChoice:
+    """The choice `load_contract()` answers with now (to put back after an in-process run)."""
+    return _ACTIVE
+
+
 def load_contract(path: str | None = None) -> Contract:
     """The description at `path`, else the one in use (`use_description`; default: the packaged one)."""
     if path is not None:
@@ -142,8 +163,7 @@ def _load(path: str | None, overlays: tuple[str, ...]) -> Contract:
         try:
             overlay = load_yaml(raw)
         except yaml.YAMLError as exc:
-            first = str(exc).splitlines()[0]
-            raise DescriptionError(f"Overlay {overlay_path} is not valid YAML/JSON: {first}") from exc
+            raise DescriptionError(f"Overlay {overlay_path} is not valid YAML/JSON: {_one_line(exc)}") from exc
         document = apply_overlay(document, overlay, source=overlay_path)
         digest.update(b"\0overlay\0" + raw)
     source = " + ".join([base.source, *overlays])

@@ -27,3 +27,19 @@ VOLATILE_HEADERS = frozenset(
         "idempotency-key",
     }
 )
+
+# Response headers that belong to HTTP or to an intermediary, not to the API: a description
+# does not list them (OpenAPI ignores a described Content-Type outright), so they are not
+# drift. The harness's own markers come from the reference server, not from the API.
+HTTP_HEADERS = frozenset(
+    {
+        "accept-ranges", "age", "allow", "alt-svc", "cache-control", "connection", "content-encoding",
+        "content-language", "content-length", "content-location", "content-range", "content-security-policy",
+        "content-type", "date", "etag", "expires", "keep-alive", "last-modified", "nel", "permissions-policy",
+        "pragma", "proxy-authenticate", "referrer-policy", "report-to", "server", "server-timing", "set-cookie",
+        "strict-transport-security", "trailer", "transfer-encoding", "upgrade", "vary", "via", "warning",
+        "www-authenticate", "x-accel-buffering", "x-content-type-options", "x-frame-options", "x-xss-protection",
+        REFERENCE_HEADER, RESOLVED_HEADER,
+    }
+)  # fmt: skip
+HTTP_HEADER_PREFIXES = ("access-control-", "cf-")  # CORS; Cloudflare's

@@ -27,7 +27,15 @@ from typing import Any
 
 from harness.errors import UsageError
 
-__all__ = ["GATE_PROPERTIES", "TABLE", "GateConfig", "ProjectConfig", "find_pyproject", "load_project_config"]
+__all__ = [
+    "GATE_PROPERTIES",
+    "TABLE",
+    "GateConfig",
+    "ProjectConfig",
+    "find_pyproject",
+    "load_project_config",
+    "no_such_path",
+]
 
 TABLE = "vlmrun-harness"
 GATE_PROPERTIES = ("off", "embedded")
@@ -53,6 +61,10 @@ class ProjectConfig:
     skills: tuple[Path, ...] = ()
     hosts: tuple[str, ...] = ()
     gate: GateConfig = field(default_factory=GateConfig)
+
+    def origin(self, key: str) -> str:
+        """Where a setting came from, as messages name it: the file, the table and the key."""
+        return f"{self.source} [tool.{TABLE}] {key}"
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -129,3 +141,13 @@ def _path(value: Any, root: Path, what: str) -> Path | None:
     if not isinstance(value, str) or not value:
         raise UsageError(f"{what} must be a non-empty path string")
     return (root / value).resolve()
+
+
+def no_such_path(origin: str, given: str | Path, resolved: Path, *, folder: bool = False) -> UsageError:
+    """The one message for a configured path that is not there, wherever it was configured.
+
+    `given` is what the user wrote; `resolved` (shown when it differs) is where it was looked for,
+    which says which folder a relative path starts from.
+    """
+    looked = f" (looked for {resolved})" if str(resolved) != str(given) else ""
+    return UsageError(f"{origin}: no such {'folder' if folder else 'file'}: {given}{looked}")

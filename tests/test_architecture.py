@@ -32,6 +32,8 @@ LAYERS = {
     "caches": 0,
     "settings": 0,
     "project_config": 1,
+    "project_init": 3,
+    "description_yaml": 0,
     "bundles": 2,
     "models": 2,
     "canonical": 3,

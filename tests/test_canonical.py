@@ -5,12 +5,13 @@ import copy
 import io
 import random
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.canonical import canonical_diff, canonicalize, request_defaults
-from harness.contract import Contract, load_contract
+from harness.contract import Contract, DescriptionChoice, load_contract, use_description
 from harness.docs_examples import INVOICE_SCHEMA, INVOICE_SKILL_MD, WIRE_FORMS, inline_bundle, seed_examples
 from tests.json_order import shuffled
 
@@ -125,6 +126,24 @@ def test_defaults_come_from_the_description_in_use() -> None:
     )
     assert canonicalize({**body, "max_tokens": 1024}, changed).key == canonicalize(body, changed).key
     assert canonicalize(body, changed).key != canonicalize(body).key
+
+
+def test_without_a_contract_the_defaults_are_those_of_the_overlaid_description_in_use(tmp_path: Path) -> None:
+    """What the plugin and the CLI set with a project's overlay, matching and snapshots follow."""
+    overlay = tmp_path / "ours.yaml"
+    overlay.write_text(
+        "overlay: 1.0.0\ninfo: {title: ours, version: '1'}\nactions:\n"
+        "  - target: $.components.schemas.ChatCompletionRequest.properties.max_tokens\n"
+        "    update: {default: 2048}\n"
+    )
+    body = {"messages": [{"role": "user", "content": "hi"}]}
+    use_description(DescriptionChoice(overlays=(overlay,)))
+    try:
+        assert canonicalize(body).body["max_tokens"] == 2048
+        assert canonicalize(body).key == canonicalize({**body, "max_tokens": 2048}).key
+    finally:
+        use_description(DescriptionChoice())
+    assert canonicalize(body).body["max_tokens"] == 32768
 
 
 def test_defaults_are_read_once_per_description() -> None:

@@ -31,7 +31,7 @@ EXPECTED = Path(__file__).parent / "expected" / "cli"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("command", ["harness", "serve", "check", "verify", "diff"])
+@pytest.mark.parametrize("command", ["harness", "init", "serve", "check", "verify", "diff"])
 def test_help_is_the_expected_text(
     command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -129,7 +129,7 @@ def test_check_passes_against_the_embedded_server(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no cassettes or snapshots here: those steps are skipped
     report = tmp_path / "report"
-    assert main(["check", *FAST, "--report-dir", str(report)]) == 0
+    assert main(["check", *FAST, "--properties", "embedded", "--report-dir", str(report)]) == 0
     err = capsys.readouterr().err
     assert "is valid OpenAPI 3.1.0" in err
     assert "harness check: passed" in err
@@ -206,7 +206,12 @@ NO_FILE = "(a git revision is written REV:path, e.g. HEAD~1:openapi.yaml)"
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["--description", "nope.yaml"], "--description nope.yaml: no such file (default: the packaged description)"),
+        (["--description", "nope.yaml"], "--description: no such file: nope.yaml"),
+        (["--overlay", "nope.yaml"], "--overlay: no such file: nope.yaml"),
+        (
+            ["--overlay", "a-file"],
+            "Overlay a-file: not a mapping (an Overlay 1.0 document starts with `overlay: 1.0.0`)",
+        ),
         (["--max-examples", "0"], "--max-examples must be at least 1"),
         (["--workers", "0"], "--workers must be at least 1"),
         (["--phases", "fuzzing,warmup"], "--phases: unknown phase(s) warmup; choose from " + ", ".join(PHASES)),

@@ -114,3 +114,15 @@ def test_the_contract_is_the_openapi_layer_plus_its_source() -> None:
     assert contract.unicode_violations is violations.unicode_violations
     assert contract.OPENAPI_FORMATS is validation.OPENAPI_FORMATS
     assert contract.default_description_path().name == contract.DESCRIPTION_FILENAME
+
+
+def test_unquoted_status_codes_are_read_as_the_strings_openapi_means() -> None:
+    """YAML reads `200:` as an integer; responses, lookups and overlay targets all use `'200'`."""
+    from harness.contract import Contract
+
+    raw = (
+        b"openapi: 3.1.0\ninfo: {title: t, version: '1'}\ncomponents: {}\npaths:\n  /x:\n    get:\n"
+        b"      responses:\n        200: {description: ok}\n        4XX: {description: no}\n"
+    )
+    contract = Contract.from_bytes(raw, source="t.yaml")
+    assert list(contract.document["paths"]["/x"]["get"]["responses"]) == ["200", "4XX"]

@@ -58,8 +58,11 @@ def recorded(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyte
 def test_help_lists_our_options_next_to_pytest_recordings(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
     out = result.stdout.str()
-    for option in ("--vlmrun-base-url", "--vlmrun-api-key", "--vlmrun-conformance", "--record-mode", "--block-network"):
+    ours = ("--vlmrun-base-url", "--vlmrun-api-key", "--vlmrun-conformance", "--vlmrun-description", "--vlmrun-overlay")
+    for option in (*ours, "--vlmrun-skills", "--record-mode", "--block-network"):
         assert option in out
+    for ini in ("vlmrun_hosts", "vlmrun_description", "vlmrun_overlays", "vlmrun_skills"):
+        assert f"  {ini} " in out
     assert len(re.findall(r"--record-mode=", out)) == 1
 
 

@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from harness import settings
-from harness.cli import cassettes, check, diff, matrix, serve, verify
-from harness.cli.common import Parser
+from harness.cli import cassettes, check, diff, init, matrix, serve, verify
+from harness.cli.common import Parser, description_restored
 from harness.cli.diff import FORMATS as DIFF_FORMATS
 from harness.cli.diff import LEVELS
 from harness.cli.matrix import STACK_NAMES
@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     # `harness` is this module's package, loaded before it: its version is read, not imported.
     parser.add_argument("--version", action="version", version=f"harness {sys.modules['harness'].__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in (serve, check, verify, cassettes, diff, matrix):
+    for command in (init, serve, check, verify, cassettes, diff, matrix):
         command.add(sub)
     return parser
 
@@ -49,22 +49,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else settings.EXIT_ERROR
     console = Console(stderr=True)
     try:
-        if args.command == "serve":
-            return serve.run(args)
-        if args.command == "verify":
-            return verify.run(args, console)
-        if args.command == "matrix":
-            return matrix.run(args, console)
-        if args.command == "cassettes":
-            return cassettes.run(args)
-        if args.command == "diff":
-            return diff.run(args)
-        return check.run(args, console)
+        with description_restored():
+            return _run(args, console)
     except HarnessError as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return settings.EXIT_ERROR
     except KeyboardInterrupt:
         return settings.EXIT_ERROR
+
+
+def _run(args: argparse.Namespace, console: Console) -> int:
+    if args.command == "serve":
+        return serve.run(args)
+    if args.command == "verify":
+        return verify.run(args, console)
+    if args.command == "matrix":
+        return matrix.run(args, console)
+    if args.command == "cassettes":
+        return cassettes.run(args)
+    if args.command == "diff":
+        return diff.run(args)
+    if args.command == "init":
+        return init.run(args)
+    return check.run(args, console)
 
 
 if __name__ == "__main__":

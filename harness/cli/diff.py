@@ -1,4 +1,8 @@
-"""`harness diff OLD [NEW]`: breaking changes between two descriptions."""
+"""`harness diff OLD [NEW]`: breaking changes between two descriptions.
+
+NEW defaults to the description in use (`--description`, `--overlay`, else `[tool.vlmrun-harness]`),
+so `harness diff openapi.yaml` shows what a project's overlays change; OLD may be anything.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from harness.cli.common import level
+from harness.cli.common import add_description_flags, level, use_description_of
 
 FORMATS = ("text", "json", "markdown", "junit", "githubactions")  # harness.specdiff.formats.FORMATS
 LEVELS = ("ERR", "WARN", "INFO")
@@ -22,8 +26,12 @@ def add(sub: Any) -> None:
         "base", metavar="OLD", help="Old description: a file, REV:path (e.g. HEAD~1:openapi/vlmrun-agent.yaml), a URL."
     )
     diff.add_argument(
-        "revision", metavar="NEW", nargs="?", help="New description, same forms (default: the packaged one)."
+        "revision",
+        metavar="NEW",
+        nargs="?",
+        help="New description, same forms (default: the description in use, overlays applied).",
     )
+    add_description_flags(diff)
     diff.add_argument("--format", choices=FORMATS, default="text", help="Output format (default: text).")
     diff.add_argument(
         "--fail-on",
@@ -42,4 +50,22 @@ def run(args: argparse.Namespace) -> int:
     from harness.specdiff.command import run as run_diff
 
     root = Path.cwd()
-    return run_diff(args, traffic=lambda: traffic_documents(discover_cassette_dirs(root), root))
+    if args.revision is not None:
+        return run_diff(args, traffic=lambda: traffic_documents(discover_cassette_dirs(root), root))
+    from harness.gate.description_file import description_file, own_file
+
+    contract = use_description_of(args)  # NEW: the description in use, its own file or a copy with overlays
+    label = None if own_file(contract) is not None else contract.source
+    with description_file(contract) as path:
+        args.revision = str(_relative(path))
+        return run_diff(
+            args, traffic=lambda: traffic_documents(discover_cassette_dirs(root), root), revision_label=label
+        )
+
+
+def _relative(path: Path) -> Path:
+    """Below the current folder, relative to it, as the report names it (and annotations want)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path

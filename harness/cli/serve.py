@@ -1,14 +1,20 @@
-"""`harness serve`: the embedded reference server in the foreground."""
+"""`harness serve`: the embedded reference server in the foreground.
+
+It judges by the description in use and serves the project's skills beside the seeded
+ones; both come from the flags, else from `[tool.vlmrun-harness]`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import sys
+from pathlib import Path
 from typing import Any
 
 from harness import settings
-from harness.cli.common import port
+from harness.cli.common import TABLE_HINT, add_description_flags, existing_folders, port, use_description_of
+from harness.project_config import load_project_config
 
 
 def add(sub: Any) -> None:
@@ -24,19 +30,32 @@ def add(sub: Any) -> None:
     serve.add_argument(
         "--api-key", default=None, help=f"Accepted bearer key (default: ${settings.API_KEY_ENV} or a local default)."
     )
-    serve.add_argument("--skills", action="append", default=[], metavar="DIR", help="Extra skills folder (repeatable).")
+    serve.add_argument(
+        "--skills",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help=f"A folder of your skills, served beside the seeded ones; repeatable (default: `skills` in {TABLE_HINT}).",
+    )
+    add_description_flags(serve)
 
 
 def run(args: argparse.Namespace) -> int:
+    project = load_project_config()
+    skills = existing_folders("--skills", args.skills, project.origin("skills"), project.skills)
+    use_description_of(args, project)  # a missing file, a broken overlay or skill: before the port is taken
+    from harness.reference.registry import Registry
     from harness.reference.server import bind, serve_forever
+
+    registry = Registry.seeded(*skills)
 
     listener = bind(args.host, args.port)  # a bad --host or a busy port, before anything is built
     try:
         from harness.reference.app import ServerConfig, create_app
-        from harness.reference.registry import Registry
 
         key = settings.resolve_api_key(args.api_key, local=settings.LOCAL_API_KEY)
-        app = create_app(config=ServerConfig(api_key=key.value), registry=Registry.seeded(*args.skills))
+        app = create_app(config=ServerConfig(api_key=key.value), registry=registry)
     except BaseException:
         listener.close()
         raise

@@ -1,4 +1,8 @@
-"""`harness verify`: recorded cassettes against the description, drift both ways."""
+"""`harness verify`: recorded cassettes against the description in use, drift both ways.
+
+With `--propose-overlay FILE`, what the traffic shows and the description lacks is written as
+an OpenAPI Overlay 1.0 document for the user to review and then list in `overlays`.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from harness import settings
-from harness.cli.common import cassette_paths
+from harness.cli.common import add_description_flags, cassette_paths, description_choice, use_choice
+from harness.errors import UsageError
 
 
 def add(sub: Any) -> None:
@@ -18,17 +23,29 @@ def add(sub: Any) -> None:
     verify.add_argument(
         "paths", nargs="*", type=Path, metavar="CASSETTE_DIR", help="Default: `cassettes` folders here."
     )
-    verify.add_argument("--description", type=Path, default=None, help="API description (default: the packaged one).")
+    add_description_flags(verify)
     verify.add_argument("--coverage", action="store_true", help="Also list described response fields never recorded.")
+    verify.add_argument(
+        "--propose-overlay",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="Write what the traffic shows and the description lacks as an OpenAPI Overlay 1.0 file to review.",
+    )
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    """The report on stdout (`harness verify > report.txt`), unreadable cassettes on stderr."""
+    """The report on stdout (`harness verify > report.txt`), unreadable cassettes and what was written on stderr."""
     paths = cassette_paths(args.paths)
-    from harness.contract import default_description_path, load_contract
+    choice = description_choice(args)
+    if args.propose_overlay is not None:
+        from harness.recording.overlay_proposal import check_writable
+
+        _check_folder(args.propose_overlay)
+        check_writable(args.propose_overlay, in_use=choice.overlays)  # before a cassette is read
+    contract = use_choice(choice)
     from harness.recording.verify import format_result, verify
 
-    contract = load_contract(str(args.description or default_description_path()))
     if not paths:
         print("no cassette folders found: nothing to verify", flush=True)
         return settings.EXIT_OK
@@ -36,6 +53,26 @@ def run(args: argparse.Namespace, console: Console) -> int:
     for error in result.errors:
         console.print(f"[bold red]error:[/] {escape(error)}", highlight=False, soft_wrap=True)
     print(format_result(result, coverage=args.coverage, unseen_limit=None, errors=False), flush=True)
+    if args.propose_overlay is not None:
+        from harness.recording.overlay_proposal import propose_overlay, write_overlay
+
+        overlay = propose_overlay(result, contract)
+        if overlay is None:
+            console.print("nothing to propose", highlight=False)
+        else:
+            write_overlay(args.propose_overlay, overlay, in_use=choice.overlays)
+            count = len(overlay["actions"])
+            said = f"wrote {args.propose_overlay} ({count} action{'' if count == 1 else 's'})"
+            console.print(said, markup=False, highlight=False, soft_wrap=True)
     if result.errors:
         return settings.EXIT_ERROR
     return settings.EXIT_FAILED if result.failed else settings.EXIT_OK
+
+
+def _check_folder(path: Path) -> None:
+    """A folder to write into, and not a folder itself."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"--propose-overlay: folder {folder} does not exist")
+    if path.is_dir():
+        raise UsageError(f"--propose-overlay {path} is a folder: name the file to write the overlay to")

@@ -1,11 +1,14 @@
-"""The gate's diff step: breaking changes between an older description and this one.
+"""The gate's diff steps: breaking changes between an older description and the one in use.
 
-It also says which recorded traffic exercises each breaking change (cassette bodies and
-snapshot files), since those must be re-recorded or reviewed with the change.
+`diff` compares against the description `--against` names; `accepted` against the one the
+project last accepted (`accepted`). Both say which recorded traffic exercises each breaking
+change (cassette bodies and snapshot files), since those must be re-recorded or reviewed
+with the change.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +16,11 @@ from harness.gate.model import Case, Status, Step, count
 from harness.recording.verify import recorded_bodies
 from harness.specdiff import Change, Document, Level, exercised_by, snapshot_documents
 from harness.specdiff.command import compare
+from harness.specdiff.formats import DiffReport
 
 SHOWN_BODIES = 10
 """Recorded bodies named per breaking change (and files named to re-record)."""
+WAIVE = "accept each break in a waiver file with a reason (`--waivers`)"
 
 
 def traffic_documents(cassettes: list[Path], root: Path) -> list[Document | tuple[str, str, Any]]:
@@ -27,11 +32,22 @@ def _describe(change: Change) -> str:
     return f"[{change.level.name}] {change.id} {change.operation} {change.path}: {change.text}"
 
 
-def diff_step(
-    against: str, description: Path, cassettes: list[Path], root: Path, waivers: Path | None, fail_on: str = "ERR"
-) -> Step:
-    step = Step("diff")
-    report = compare(against, str(description), waivers=waivers, fail_on=fail_on)
+def diff_report(
+    base: str,
+    description: Path,
+    *,
+    label: str | None = None,
+    waivers: Path | None,
+    fail_on: str,
+    cwd: Path | None = None,
+) -> DiffReport:
+    """`base` against the file `description`; `label` names it in the report when the file is a temporary copy."""
+    report = compare(base, str(description), waivers=waivers, fail_on=fail_on, cwd=cwd)
+    return report if label is None else dataclasses.replace(report, revision=label, revision_file=None)
+
+
+def judge(step: Step, report: DiffReport, cassettes: list[Path], root: Path, *fixes: str) -> Step:
+    """The report as the step's cases and details; breaking changes fail it, with `fixes` first."""
     step.summary = f"{report.base} → {report.revision}: {report.summary()}"
     failing = report.failing
     exposure = exercised_by(failing, traffic_documents(cassettes, root)) if failing else {}
@@ -52,7 +68,21 @@ def diff_step(
         touched = sorted({label.split("#")[0].split(" (")[0] for labels in exposure.values() for label in labels})
         step.fail(
             f"{count(len(failing), 'breaking change')} against {report.base}",
-            "fix the description, or accept each break in a waiver file with a reason (`--waivers`)",
+            *fixes,
             *(f"re-record or review {t}" for t in touched[:SHOWN_BODIES]),
         )
     return step
+
+
+def diff_step(
+    against: str,
+    description: Path,
+    cassettes: list[Path],
+    root: Path,
+    waivers: Path | None,
+    fail_on: str = "ERR",
+    *,
+    label: str | None = None,
+) -> Step:
+    report = diff_report(against, description, label=label, waivers=waivers, fail_on=fail_on)
+    return judge(Step("diff"), report, cassettes, root, f"fix the description, or {WAIVE}")

@@ -13,7 +13,7 @@ from typing import Literal
 from harness.settings import EXIT_ERROR, EXIT_FAILED, EXIT_OK
 
 Status = Literal["passed", "failed", "error", "skipped"]
-STEPS = ("description", "properties", "cassettes", "snapshots", "client-stack", "diff")
+STEPS = ("description", "properties", "cassettes", "snapshots", "client-stack", "diff", "accepted")
 SKIPPABLE = STEPS[1:]
 
 

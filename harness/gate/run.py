@@ -1,8 +1,15 @@
 """`harness check`: the CI gate, its steps run together, each reported the same way.
 
+Every step judges by the description in use (`contract.load_contract()`: the project's own,
+overlays applied), unless `GateOptions.description` names a file.
+
 Order: the description must be valid before any result is reported against it; the property
-tests need a server (the embedded reference server unless `--base-url`); cassettes,
-snapshots, the installed client stack and the optional description diff need none. A server
+tests need a server: the one `--base-url` names, or, when asked for (`properties`), the
+embedded reference server, which is ours and not the project's, so it is not tested by
+default. Cassettes, snapshots, the installed client stack and the description diffs
+(`--against`, the accepted description) need none. A green gate means something was
+checked: a run in which every step but the description was skipped for want of something to
+check is an error, not a pass. A server
 given with `--base-url` must answer the preflight (`target`) before it gets a single case: a
 wrong URL or key stops the gate with exit 2 and one line saying what to fix. Otherwise the
 steps run concurrently, in threads (most wait on a subprocess), the property step (the longest)
@@ -25,12 +32,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.contract import Contract, load_contract
-from harness.errors import HarnessError
+from harness.errors import HarnessError, UsageError
+from harness.gate.description_file import description_file, own_file
 from harness.gate.model import GateResult, Step, count
 from harness.gate.reports import write_reports
 from harness.gate.snapshot_status import run_snapshot_tests
-from harness.gate.steps import cassettes_step, description_step, properties_step
+from harness.gate.steps import cassettes_step, description_step, properties_off_step, properties_step
 from harness.gate.target import normalize_base_url, preflight
+from harness.project_config import GATE_PROPERTIES
 from harness.proptests.runner import RunOptions
 from harness.settings import MARKDOWN_REPORT, MAX_EXAMPLES, PHASES, REPORT_DIR, SCHEMATHESIS_REPORT, WORKERS, ApiKey
 
@@ -39,11 +48,19 @@ SHOWN_LINES = 80
 """Detail lines per failing step in the terminal; summary.md and junit.xml hold them all."""
 HEAD_START_LIMIT = 60.0
 """Seconds the other steps wait at most for the property step to spawn schemathesis."""
+NOTHING_CHECKED = "nothing was checked but the description: every other step was skipped"
+NOTHING_CHECKED_FIXES = (
+    "record a test that calls the API (`pytest --record-mode=once`), or snapshot a request it sends",
+    "or run the property tests: against your server with --base-url URL, or the embedded one with "
+    "--properties embedded",
+)
 
 
 @dataclass
 class GateOptions:
-    description: Path
+    description: Path | None = None
+    """A description file used as it is; None: the description in use (`contract.use_description`,
+    which the CLI sets from its flags and `[tool.vlmrun-harness]`, overlays applied)."""
     root: Path = field(default_factory=Path.cwd)
     base_url: str | None = None
     """The API's root, with or without `/v1` (normalised by `normalize_base_url`)."""
@@ -58,7 +75,27 @@ class GateOptions:
     skip: frozenset[str] = frozenset()
     against: str | None = None
     waivers: Path | None = None
+    """Accepted breaks, for `against` and `accepted` alike."""
     fail_on: str = "ERR"
+    properties: str = "off"
+    """Property tests against the embedded reference server: "embedded" or "off" (`[tool.vlmrun-harness.gate]
+    properties`). A server named with `base_url` is always tested."""
+    accepted: Path | None = None
+    """The description the project last accepted (`[tool.vlmrun-harness.gate] accepted`): diffed when set."""
+    skills: tuple[Path, ...] = ()
+    """The project's skill folders, served by the embedded reference server beside the seeded ones."""
+    snapshot_args: tuple[str, ...] = ()
+    """Options for the snapshot tests' pytest, so they judge by the same description (e.g. the CLI's
+    `--description`/`--overlay` as `--vlmrun-description`/`--vlmrun-overlay`)."""
+
+    def __post_init__(self) -> None:
+        if self.properties not in GATE_PROPERTIES:
+            raise UsageError(f"--properties must be one of {', '.join(GATE_PROPERTIES)}, got {self.properties!r}")
+
+    @property
+    def tests_properties(self) -> bool:
+        """Whether the property step runs at all: against `base_url`, or the embedded server when asked for."""
+        return "properties" not in self.skip and (bool(self.base_url) or self.properties == "embedded")
 
 
 @contextlib.contextmanager
@@ -68,10 +105,13 @@ def _server(opts: GateOptions, contract: Contract) -> Iterator[tuple[str, ApiKey
         yield normalize_base_url(opts.base_url), opts.api_key
         return
     from harness.reference.app import ServerConfig, create_app
+    from harness.reference.registry import Registry
     from harness.reference.server import serve_in_thread
 
     key = ApiKey(secrets.token_urlsafe(24), "local")  # a one-off key: nothing to leak, nothing to configure
-    with serve_in_thread(create_app(config=ServerConfig(api_key=key.value), contract=contract)) as running:
+    registry = Registry.seeded(*opts.skills)
+    app = create_app(config=ServerConfig(api_key=key.value), registry=registry, contract=contract)
+    with serve_in_thread(app) as running:
         yield running.url, key
 
 
@@ -79,7 +119,8 @@ class Gate:
     def __init__(self, opts: GateOptions, console: Console, clock: Callable[[], float] = time.perf_counter) -> None:
         self.opts, self.console, self.clock = opts, console, clock
         self.base_url = normalize_base_url(opts.base_url) if opts.base_url else None
-        self.result = GateResult(target=self.base_url or "embedded reference server")
+        embedded = "embedded reference server" if opts.properties == "embedded" else ""
+        self.result = GateResult(target=self.base_url or embedded)
         self._paths: list[Path] | None = None
         self._paths_lock = threading.Lock()
         self._started = threading.Event()
@@ -123,9 +164,14 @@ class Gate:
     def run(self) -> GateResult:
         opts = self.opts
         try:
-            contract = load_contract(str(opts.description))
+            contract = load_contract(str(opts.description)) if opts.description else load_contract()
         except HarnessError as exc:
-            failure = Step("description").error(str(exc), f"fix {opts.description}")
+            fix = (
+                f"fix {opts.description}"
+                if opts.description
+                else "fix the file it names (the description or an overlay)"
+            )
+            failure = Step("description").error(str(exc), fix)
             self._timed("description", lambda: failure)
             return self.result
         work = self._work(contract)
@@ -134,7 +180,7 @@ class Gate:
         # longest) starts while the description is checked, and is stopped if the check fails.
         # A server of yours gets no case before the description is valid and the server
         # answered the preflight.
-        early = "properties" in running and not self.base_url
+        early = opts.tests_properties and not self.base_url
         with ThreadPoolExecutor(max_workers=len(work)) as pool:
             futures: dict[Future[Step], str] = {}
             if early:
@@ -150,7 +196,7 @@ class Gate:
             for name in [name for name in work if name in opts.skip]:
                 done[name] = self._step(name, work[name])
                 self._report(done[name])
-            if "properties" not in running:
+            if not opts.tests_properties:
                 self._started.set()
             for name in running:
                 if name not in futures.values():
@@ -163,22 +209,37 @@ class Gate:
                     status.update(_running(running))
                     self._report(step)
         self.result.steps += [done[name] for name in work]
+        self._nothing_checked()
         return self.result
+
+    def _nothing_checked(self) -> None:
+        """Every step but the description skipped, not all on request (`--skip`): an error, never a pass."""
+        rest = [step for step in self.result.steps if step.name != "description"]
+        if any(step.status != "skipped" for step in rest) or all(step.name in self.opts.skip for step in rest):
+            return
+        step = Step("gate").error(NOTHING_CHECKED, *NOTHING_CHECKED_FIXES)
+        self.result.steps.append(step)
+        self._report(step)
 
     def _work(self, contract: Contract) -> dict[str, Callable[[], Step]]:
         opts = self.opts
         work: dict[str, Callable[[], Step]] = {
             "properties": lambda: self._properties(contract),
             "cassettes": lambda: cassettes_step(self._cassette_paths(), contract)[0],
-            "snapshots": lambda: run_snapshot_tests(opts.root),
+            "snapshots": lambda: run_snapshot_tests(opts.root, opts.snapshot_args),
             "client-stack": client_stack_step,
         }
         if opts.against:
-            against, root = opts.against, opts.root
-            work["diff"] = lambda: diff_step(
-                against, opts.description, self._cassette_paths(), root, opts.waivers, opts.fail_on
-            )
+            work["diff"] = lambda: self._compared(contract, diff_step)
+        if opts.accepted is not None:
+            work["accepted"] = lambda: self._compared(contract, accepted_step)
         return work
+
+    def _compared(self, contract: Contract, step: DiffStep) -> Step:
+        """A diff of the description in use, read from its file (or a copy with the overlays applied)."""
+        cassettes = self._cassette_paths()
+        with description_file(contract) as path:
+            return step(path, None if own_file(contract) else contract.source, cassettes, self.opts)
 
     def _ready(self, contract: Contract, early: bool) -> bool:
         """The description is valid, and a server of yours is reachable and takes the key."""
@@ -186,7 +247,7 @@ class Gate:
         if early:  # the property step spawns schemathesis first; the check runs beside its start-up
             with self.console.status("properties: starting…"):
                 self._started.wait(HEAD_START_LIMIT)
-        if self._timed("description", lambda: description_step(contract, opts.description)).status != "passed":
+        if self._timed("description", lambda: description_step(contract)).status != "passed":
             return False
         if self.base_url and "properties" not in opts.skip:
             # A server that cannot be reached or refuses the key stops the gate here, before any
@@ -236,9 +297,11 @@ class Gate:
 
     def _properties(self, contract: Contract) -> Step:
         opts = self.opts
-        with _server(opts, contract) as (url, key):
+        if not opts.tests_properties:
+            return properties_off_step()
+        with description_file(contract) as description, _server(opts, contract) as (url, key):
             run_opts = RunOptions(
-                description=opts.description,
+                description=description,
                 base_url=url,
                 api_key=key.value,
                 max_examples=opts.max_examples,
@@ -262,12 +325,22 @@ def client_stack_step() -> Step:
     return probe()
 
 
-def diff_step(
-    against: str, description: Path, cassettes: list[Path], root: Path, waivers: Path | None, fail_on: str
-) -> Step:
+DiffStep = Callable[[Path, str | None, list[Path], GateOptions], Step]
+"""A diff step: the description in use (a file; its name when that is a copy), the cassettes, the options."""
+
+
+def diff_step(description: Path, label: str | None, cassettes: list[Path], opts: GateOptions) -> Step:
     from harness.gate.description_diff import diff_step as compare
 
-    return compare(against, description, cassettes, root, waivers, fail_on)
+    assert opts.against is not None
+    return compare(opts.against, description, cassettes, opts.root, opts.waivers, opts.fail_on, label=label)
+
+
+def accepted_step(description: Path, label: str | None, cassettes: list[Path], opts: GateOptions) -> Step:
+    from harness.gate.accepted import accepted_step as compare
+
+    assert opts.accepted is not None
+    return compare(opts.accepted, description, cassettes, opts.root, opts.waivers, opts.fail_on, label=label)
 
 
 def _running(names: list[str]) -> str:

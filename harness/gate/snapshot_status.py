@@ -5,7 +5,9 @@ The only faithful answer is to run the tests that own them, so this step finds e
 (syrupy's layout: `__snapshots__/<module>/…` for one-file-per-assertion extensions,
 `__snapshots__/<module>.ambr` for Amber) and runs those modules with pytest in a
 subprocess, without `--snapshot-update`: nothing is written. Snapshots whose module is gone
-are reported as stale.
+are reported as stale. A test that fails before comparing (a captured request the description
+rejects, any other error) is told apart from a changed snapshot: its snapshot is unreached,
+not unused, and no update is suggested until it passes, since syrupy's would delete it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 import tempfile
 import textwrap
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,8 +127,11 @@ def needed_libraries(modules: list[Path], root: Path) -> set[str]:
     return {library for library in UNNEEDED_PLUGINS.values() if library in text}
 
 
-def snapshot_command(python: str, modules: list[str], junit: Path, *, lean: bool, needs: set[str]) -> list[str]:
-    cmd = [python, "-m", "pytest", *modules, "-q", "-p", "no:cacheprovider", f"--junit-xml={junit}"]
+def snapshot_command(
+    python: str, modules: list[str], junit: Path, *, lean: bool, needs: set[str], extra: Sequence[str] = ()
+) -> list[str]:
+    """`extra`: options the gate passes on, so the tests judge by the same description (`GateOptions.snapshot_args`)."""
+    cmd = [python, "-m", "pytest", *modules, "-q", "-p", "no:cacheprovider", f"--junit-xml={junit}", *extra]
     if lean:
         cmd += ["--snapshot-details"]  # names each unused snapshot
         for plugin, library in UNNEEDED_PLUGINS.items():
@@ -148,6 +154,34 @@ def _run(cmd: list[str], root: Path, env: dict[str, str]) -> tuple[int, str]:
     return proc.returncode, proc.stdout
 
 
+def compared(case: Case) -> bool:
+    """Whether a failed test got as far as its snapshot (a diff), rather than failing before it."""
+    return _SNAPSHOT_ASSERT in case.message.partition("\n")[0]
+
+
+def unreached(unused_names: list[str], broken: list[Case]) -> list[str]:
+    """The unused snapshots (`NAME (FILE)`) of tests that failed before comparing: not unused, unreached.
+
+    syrupy counts them unused, and `--snapshot-update` deletes them: a reviewed snapshot lost
+    because its test broke for another reason (e.g. a captured request the description rejects).
+    """
+    tests: set[tuple[str, str]] = set()
+    for case in broken:
+        module, _, rest = case.name.partition("::")
+        tests.add((module, rest.replace("::", ".").split("[", 1)[0]))
+    found = []
+    for entry in unused_names:
+        name, _, file = entry.partition(" (")
+        parts = Path(file.rstrip(")")).parts
+        if "__snapshots__" not in parts or parts.index("__snapshots__") + 1 >= len(parts):
+            continue
+        at = parts.index("__snapshots__")
+        module = str(Path(*parts[:at], Path(parts[at + 1]).stem + ".py"))
+        if any(module == m and (name == t or name.startswith((f"{t}.", f"{t}["))) for m, t in tests):
+            found.append(entry)
+    return found
+
+
 def _update_hint(failed: bool, unused: bool, update: str) -> list[str]:
     if failed and unused:
         return [f"if the changes are intended, update the snapshots (this also removes the unused ones): `{update}`"]
@@ -156,7 +190,7 @@ def _update_hint(failed: bool, unused: bool, update: str) -> list[str]:
     return [f"remove the unused snapshots: `{update}`"] if unused else []
 
 
-def run_snapshot_tests(root: Path, *, python: str = sys.executable) -> Step:
+def run_snapshot_tests(root: Path, extra: Sequence[str] = (), *, python: str = sys.executable) -> Step:
     step = Step("snapshots")
     owners = find_owners(root)
     rel = [str(m.relative_to(root)) for m in owners.modules]
@@ -176,7 +210,7 @@ def run_snapshot_tests(root: Path, *, python: str = sys.executable) -> Step:
         with tempfile.TemporaryDirectory(prefix="harness-snapshots-") as tmp:
             junit = Path(tmp) / "junit.xml"
             for lean in (True, False):
-                cmd = snapshot_command(python, rel, junit, lean=lean, needs=needs)
+                cmd = snapshot_command(python, rel, junit, lean=lean, needs=needs, extra=extra)
                 try:
                     returncode, output = _run(cmd, root, env)
                 except subprocess.TimeoutExpired:
@@ -187,6 +221,10 @@ def run_snapshot_tests(root: Path, *, python: str = sys.executable) -> Step:
     unused, unused_names = _unused(output)
     tests = [c for c in step.cases if c.name not in stale]
     failed = [c for c in tests if c.status == "failed"]
+    broken = [c for c in failed if not compared(c)]
+    skipped_over = unreached(unused_names, broken)
+    unused_names = [name for name in unused_names if name not in skipped_over]
+    unused -= len(skipped_over)
     passed = sum(c.status == "passed" for c in tests)
     step.summary = f"{count(len(rel), 'test module')}, {count(passed, 'test')} passed"
     if returncode not in (0, 1):
@@ -203,9 +241,13 @@ def run_snapshot_tests(root: Path, *, python: str = sys.executable) -> Step:
             *([f"{count(len(stale), 'stale snapshot')} (test module gone)"] if stale else []),
         ]
         update = f"pytest {modules} --snapshot-update"
+        fix_first = (
+            f"fix the tests that fail before comparing their snapshot, then run them: `pytest {modules}` "
+            "(not --snapshot-update yet: it deletes the snapshots they did not reach)"
+        )
         return step.fail(
             ", ".join(problems) or f"pytest exited {returncode} running the snapshot tests",
-            *_update_hint(bool(failed), bool(unused), update),
+            *([fix_first] if broken else _update_hint(bool(failed), bool(unused), update)),
             *([f"delete the stale snapshots: {', '.join(stale)}"] if stale else []),
         )
     return step

@@ -18,15 +18,28 @@ if TYPE_CHECKING:
     from harness.recording.verify import VerifyResult
 
 
-def description_step(contract: Contract, path: Path) -> Step:
+def description_step(contract: Contract) -> Step:
+    """The description in use (overlays applied) must be valid OpenAPI before anything is judged by it."""
     step = Step("description")
     try:
         contract.check()
     except HarnessError as exc:
-        return step.error(str(exc), f"fix {path}, then validate it with `harness check --description {path}`")
-    step.summary = f"{path} is valid OpenAPI {contract.document.get('openapi')}"
-    step.cases.append(Case(str(path), "passed"))
+        return step.error(str(exc), f"fix {contract.source}, then run the gate again")
+    step.summary = f"{contract.source} is valid OpenAPI {contract.document.get('openapi')}"
+    step.cases.append(Case(contract.source, "passed"))
     return step
+
+
+PROPERTIES_OFF = (
+    "off: test a server with --base-url URL, or the embedded reference server with --properties embedded "
+    '(or properties = "embedded" under [tool.vlmrun-harness.gate])'
+)
+"""Why the property tests did not run, and how to turn them on: one line in every report."""
+
+
+def properties_off_step() -> Step:
+    """The embedded reference server is ours, not the project's: testing it is asked for, not done by default."""
+    return Step("properties", "skipped", PROPERTIES_OFF)
 
 
 def properties_step(
@@ -109,7 +122,7 @@ def cassettes_step(paths: list[Path], contract: Contract) -> tuple[Step, VerifyR
     elif result.failed:
         step.fail(
             f"{count(len(result.findings), 'conformance finding')}, "
-            f"{count(len(result.undescribed), 'undescribed field')}",
+            f"{count(len(result.undescribed), 'undescribed field or header', 'undescribed fields or headers')}",
             *(f"re-record {s} (`pytest --record-mode=rewrite`) or update the description" for s in sorted(failed)[:5]),
             *(["describe the fields listed under 'Seen in traffic but not described'"] if result.undescribed else []),
         )

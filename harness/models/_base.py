@@ -18,6 +18,12 @@ Format checks (`uri`) reuse jsonschema-rs, the validator `harness.contract`
 uses, so the models and the description agree on them exactly. `format: byte` is
 OpenAPI's own format, checked as strict base64 here and in `harness.contract`; what the
 decoded bundle must contain is checked in `harness.bundles`.
+
+A body the description in use has accepted (`from_accepted`) is read, not judged again:
+its formats are not rechecked, and a `Judged` value the models would refuse (an enum value,
+a numeric bound) is kept as sent, because the description in use may be a team's, wider than
+the packaged one these models mirror (an overlay that adds a `model`). Types and shapes are
+still the models': the server acts on them.
 """
 
 from __future__ import annotations
@@ -27,7 +33,17 @@ import binascii
 from typing import Annotated, Any, Self, TypeVar
 
 import jsonschema_rs
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 T = TypeVar("T")
 
@@ -37,7 +53,7 @@ class WireModel(BaseModel):
 
     @classmethod
     def from_accepted(cls, body: Any) -> Self:
-        """`body`, which the description has accepted, as this model: its format checks are not repeated."""
+        """`body`, which the description in use has accepted, as this model: its values are not judged again."""
         return cls.model_validate(body, context={FORMATS_CHECKED: True})
 
     def to_wire(self) -> dict[str, Any]:
@@ -82,15 +98,61 @@ Omittable = Annotated[T | None, BeforeValidator(_refuse_null)]
 
 
 FORMATS_CHECKED = "harness.formats_checked"
-"""Validation context key: `harness.contract` accepted this very body, format checks included.
+"""Validation context key: the description in use accepted this very body, format checks included.
 
 The reference server validates each body against the description first; checking a 70 MB
-bundle's base64 a second time would double the cost of every inline request for nothing.
+bundle's base64 a second time would double the cost of every inline request for nothing, and
+refusing a value that description allows would refuse what the API accepts.
 """
 
 
 def _formats_checked(info: ValidationInfo) -> bool:
     return isinstance(info.context, dict) and info.context.get(FORMATS_CHECKED) is True
+
+
+VALUE_ERRORS = frozenset(
+    {
+        "literal_error",
+        "enum",
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+        "multiple_of",
+        "too_short",
+        "too_long",
+        "string_too_short",
+        "string_too_long",
+        "string_pattern_mismatch",
+        "value_error",
+    }
+)
+"""pydantic error types about a value, not its type or shape: the description in use judges those."""
+
+
+def _keep_judged(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        if _formats_checked(info) and _only_values(value, exc):
+            return value
+        raise
+
+
+def _only_values(value: Any, exc: ValidationError) -> bool:
+    """Only value errors, on a scalar or a list of scalars: an object is always read through its model."""
+    items = value if isinstance(value, list) else [value]
+    return not any(isinstance(v, dict | list) for v in items) and all(e["type"] in VALUE_ERRORS for e in exc.errors())
+
+
+def _as_held(value: Any) -> Any:
+    return value
+
+
+Judged = Annotated[T, WrapValidator(_keep_judged), PlainSerializer(_as_held)]
+"""A value the description constrains (an enum, a bound): refused as the packaged description
+would, except in a body the description in use has accepted (`from_accepted`), which keeps it
+(and dumps it as held: it is JSON the description accepted)."""
 
 
 def _check_base64(value: str, info: ValidationInfo) -> str:

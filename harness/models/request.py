@@ -3,7 +3,8 @@
 Everything here is open (unknown keys are kept) because the description leaves these
 objects open: OpenAI clients send fields this API ignores, and a dump must give back what
 was sent. Defaults are the description's `default`s, so reading an absent key gives the
-value the server applies; `to_wire()` still leaves it out.
+value the server applies; `to_wire()` still leaves it out. Enumerations and bounds are
+`Judged`: a body a wider description in use has accepted keeps its values (see `_base`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator
 
-from harness.models._base import JsonInt, JsonNumber, Omittable, OpenModel, UriStr
+from harness.models._base import JsonInt, JsonNumber, Judged, Omittable, OpenModel, UriStr
 from harness.models.skills import AgentSkill
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
@@ -39,7 +40,7 @@ class MediaUrl(OpenModel):
     """An http(s) or `data:` URL; the description's `format: uri` means it needs a scheme."""
 
     url: UriStr
-    detail: Omittable[ImageDetail] = None
+    detail: Omittable[Judged[ImageDetail]] = None
 
 
 class ImageUrlPart(OpenModel):
@@ -96,7 +97,7 @@ class ToolCall(OpenModel):
 class Message(OpenModel):
     """`content` is text, a list of parts, or null (assistant turns with tool calls)."""
 
-    role: Role
+    role: Judged[Role]
     content: str | list[ContentPart] | None = None
     name: str | None = None
     tool_call_id: str | None = None
@@ -136,11 +137,11 @@ class ChatCompletionRequest(OpenModel):
 
     messages: list[Message] = Field(min_length=1)
     id: str | None = None
-    model: OrionModel = "vlmrun-orion-1:auto"
-    max_tokens: JsonInt = Field(default=32768, ge=1)
-    n: JsonInt | None = Field(default=1, ge=1)
-    temperature: JsonNumber = Field(default=0, ge=0, le=2)
-    top_p: JsonNumber = Field(default=1, ge=0, le=1)
+    model: Judged[OrionModel] = "vlmrun-orion-1:auto"
+    max_tokens: Judged[JsonInt] = Field(default=32768, ge=1)
+    n: Judged[JsonInt | None] = Field(default=1, ge=1)
+    temperature: Judged[JsonNumber] = Field(default=0, ge=0, le=2)
+    top_p: Judged[JsonNumber] = Field(default=1, ge=0, le=1)
     top_k: JsonInt | None = None
     logprobs: JsonInt | None = None
     stream: bool = False
@@ -149,5 +150,5 @@ class ChatCompletionRequest(OpenModel):
     session_id: str | None = None
     metadata: dict[str, Any] | None = None
     skills: list[AgentSkill] | None = None
-    toolsets: list[Toolset] | None = None
+    toolsets: list[Judged[Toolset]] | None = None
     models: list[str] | None = None

@@ -11,19 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from harness.contract import Contract, Loc, Violation
-from harness.openapi.operations import (
-    OperationMatch,
-    documented_methods,
-    is_json_media,
-    parameter_value,
-    pick_media,
-    request_media,
-)
+from harness.openapi.operations import OperationMatch, documented_methods, is_json_media, pick_media
+from harness.openapi.request_check import request_violations
 from harness.openapi.sse import parse_sse
 from harness.openapi.violations import loc_path, short
 from harness.recording.interaction import EVENT_STREAM, Interaction
@@ -42,7 +36,8 @@ class Finding:
     kind: str
     violation: Violation | None = field(default=None, compare=False, repr=False)
     """Behind a `schema` finding: the schema violation, whose `type` says which rule (`enum`,
-    `missing`, …) and, for an enum, carries the value and every allowed one whole."""
+    `missing`, …) and, for an enum, carries the value and every allowed one whole. Its `loc` is
+    the finding's whole location (`query.order_by`, `events[2].data.choices[0]…`)."""
 
     def __str__(self) -> str:
         return f"{self.side} {self.location}: {self.message} [{self.kind}]"
@@ -60,7 +55,8 @@ class _Checker:
 
     def violations(self, side: Side, prefix: Loc, schema: Any, instance: Any) -> None:
         for v in self.contract.schema_violations(schema, instance) if isinstance(schema, Mapping) else []:
-            self.add(side, (*prefix, *v.loc), v.msg, "schema", v)
+            located = replace(v, loc=(*prefix, *v.loc))
+            self.add(side, located.loc, v.msg, "schema", located)
 
     def json_value(self, side: Side, loc: Loc, raw: bytes | str, schema: Any) -> None:
         try:
@@ -73,35 +69,9 @@ class _Checker:
     def request(self, matched: OperationMatch, op: Mapping[str, Any]) -> None:
         req = self.ix.request
         query = parse_qs(urlsplit(req.uri).query, keep_blank_values=True)
-        for param in self.contract.parameters(matched.template, op):
-            where, name, schema = param["in"], param["name"], param.get("schema", {})
-            if where not in ("query", "path"):
-                continue
-            given = matched.path_params.get(name) if where == "path" else None
-            values = [given] if given is not None else query.get(name, [])
-            if not values and param.get("required"):
-                self.add("request", (where, name), f"Required {where} parameter {name!r} is missing", "schema")
-            for raw in values:
-                try:
-                    value = parameter_value(raw, schema)
-                except ValueError as exc:
-                    self.add("request", (where, name), str(exc), "schema")
-                    continue
-                self.violations("request", (where, name), schema, value)
-        spec = self.contract.request_body(op)
-        if spec is None:
-            return
-        content = spec.get("content", {})
-        if not req.body:
-            if spec.get("required"):
-                self.add("request", "<root>", "Request body is required but empty", "schema")
-            return
-        key = request_media(content, req.content_type)
-        if key is None:
-            msg = f"Content-Type {req.content_type!r} is not documented (documented: {', '.join(content)})"
-            self.add("request", "content-type", msg, "undocumented_media_type")
-        elif is_json_media(key):
-            self.json_value("request", (), req.body, content[key].get("schema"))
+        for v in request_violations(self.contract, matched, op, query, req.content_type, req.body):
+            kind = v.type if v.type in ("undocumented_media_type", "not_json") else "schema"
+            self.add("request", v.loc, v.msg, kind, v)
 
     def response(self, method: str, template: str, op: Mapping[str, Any]) -> None:
         res = self.ix.response

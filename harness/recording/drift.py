@@ -4,7 +4,10 @@ Conformance (`conformance.py`) says whether each exchange is *allowed*; an open 
 allows any extra field, so a field the API started sending passes unnoticed. This walks
 each recorded response alongside its schema and collects, per response kind
 (`POST /v1/openai/chat/completions 200 application/json`), the field paths seen in traffic
-and the field paths the description declares, so both directions can be reported.
+and the field paths the description declares, so both directions can be reported; and the
+response headers that neither HTTP nor the description defines (`gaps.undescribed_headers`).
+The walk keeps the pointer of each schema it passes, so every gap can also be noted against
+the node of the description that would describe it (`gaps`, for `overlay_proposal`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,19 @@ from typing import Any
 from harness.contract import Contract
 from harness.openapi.operations import is_json_media, pick_media
 from harness.openapi.sse import parse_sse
+from harness.recording.gaps import Gaps, undescribed_headers
 from harness.recording.interaction import EVENT_STREAM, Interaction
+from harness.recording.schema_nodes import (
+    branches,
+    child,
+    data_schema_at,
+    follow,
+    items,
+    operation_at,
+    owner,
+    properties,
+    response_at,
+)
 
 _MAX_DEPTH = 24
 
@@ -29,6 +44,8 @@ class FieldUse:
     declared: set[str] = field(default_factory=set)
     seen: dict[str, str] = field(default_factory=dict)
     undeclared: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    """Response headers neither HTTP nor the description defines, with one example each."""
 
 
 def _branches(contract: Contract, schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -53,78 +70,90 @@ def declared_paths(contract: Contract, schema: Any, prefix: str = "", depth: int
         yield from declared_paths(contract, branch, prefix, depth + 1)
 
 
-def _properties(contract: Contract, schema: Mapping[str, Any], instance: Mapping[str, Any]) -> dict[str, Any]:
-    """Properties of the schema and of the branch the instance is in (by `type` const, else all)."""
-    props: dict[str, Any] = dict(schema.get("properties") or {})
-    branches = _branches(contract, schema)
-    chosen = [b for b in branches if (b.get("properties") or {}).get("type", {}).get("const") == instance.get("type")]
-    for branch in chosen or branches:
-        props.update(_properties(contract, branch, instance))
-    return props
+@dataclass
+class _Walk:
+    """One response's walk: where its fields are noted, and where gaps go (with the nodes to extend)."""
+
+    contract: Contract
+    use: FieldUse
+    where: str
+    gaps: Gaps | None
+
+    def value(self, schema: Any, at: str, instance: Any, prefix: str, depth: int = 0) -> None:
+        schema, at = follow(self.contract, schema, at)
+        if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
+            return
+        if isinstance(instance, Mapping):
+            props = properties(self.contract, schema, at, instance)
+            for name, value in instance.items():
+                path = f"{prefix}.{name}" if prefix else str(name)
+                if name in props:
+                    self.use.seen.setdefault(path, self.where)
+                    self.value(*props[name], value, path, depth + 1)
+                    continue
+                self.use.undeclared.setdefault(path, self.where)
+                if self.gaps is not None:
+                    self.gaps.add_property(owner(self.contract, schema, at, instance), str(name), value, self.where)
+        elif isinstance(instance, list):
+            found = items(self.contract, schema, at)
+            if found is not None:
+                for value in instance:
+                    self.value(*found, value, f"{prefix}[]", depth + 1)
+        elif instance is not None:
+            for branch in branches(self.contract, schema, at):
+                self.value(*branch, instance, prefix, depth + 1)
 
 
-def walk(
-    contract: Contract, schema: Any, instance: Any, prefix: str, use: FieldUse, where: str, depth: int = 0
+def record_response(
+    contract: Contract, interaction: Interaction, where: str, uses: dict[str, FieldUse], *, gaps: Gaps | None = None
 ) -> None:
-    schema = contract.deref(schema)
-    if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
-        return
-    if isinstance(instance, Mapping):
-        props = _properties(contract, schema, instance)
-        for name, value in instance.items():
-            path = f"{prefix}.{name}" if prefix else str(name)
-            if name in props:
-                use.seen.setdefault(path, where)
-                walk(contract, props[name], value, path, use, where, depth + 1)
-            else:
-                use.undeclared.setdefault(path, where)
-    elif isinstance(instance, list):
-        items: Any = schema.get("items")
-        if items is None:
-            items = next((b.get("items") for b in _branches(contract, schema) if "items" in b), None)
-        for value in instance:
-            walk(contract, items, value, f"{prefix}[]", use, where, depth + 1)
-    elif instance is not None:
-        for branch in _branches(contract, schema):
-            walk(contract, branch, instance, prefix, use, where, depth + 1)
-
-
-def record_response(contract: Contract, interaction: Interaction, where: str, uses: dict[str, FieldUse]) -> None:
     """Fold one exchange's response into `uses`, keyed by response kind (the documented status:
-    exact, `2XX` or `default`, as conformance resolves it); undocumented ones are skipped."""
+    exact, `2XX` or `default`, as conformance resolves it); undocumented ones are skipped.
+
+    With `gaps`, each field and header the description lacks is also noted against the node
+    of the description that would describe it (the object schema, the response object)."""
     request, response = interaction.request, interaction.response
     matched = contract.match_operation(request.method, request.path)
-    if matched is None:
+    op = operation_at(contract, matched.template, request.method) if matched else None
+    found = contract.response(op[0], response.status) if matched and op else None
+    declared_at = response_at(contract, matched.template, request.method, found[0]) if matched and found else None
+    if matched is None or found is None or declared_at is None:
         return
-    op = contract.path_item(matched.template).get(request.method.lower())
-    found = contract.response(op, response.status) if isinstance(op, Mapping) else None
-    if found is None:
-        return
-    status, declared = found
+    status, (declared, response_ptr) = found[0], declared_at
     content = declared.get("content") or {}
     media = pick_media(content, response.content_type)
+    if media is None and (content or response.body):
+        return  # conformance reports the media type
+    kind = f"{request.method.upper()} {matched.template} {status}" + (f" {media}" if media else "")
+    headers = undescribed_headers(response.headers, declared.get("headers"))
+    if media is None and not headers:
+        return
+    use = uses.setdefault(kind, FieldUse())
+    for name in headers:
+        use.headers.setdefault(name, where)
+        if gaps is not None:
+            gaps.headers.setdefault((response_ptr, name), where)
     if media is None:
         return
-    schema = content[media].get("schema")
-    kind = f"{request.method.upper()} {matched.template} {status} {media}"
-    use = uses.setdefault(kind, FieldUse())
+    schema = (content[media].get("schema"), child(response_ptr, "content", media, "schema"))
     if not use.declared:
-        use.declared = set(declared_paths(contract, schema))
+        use.declared = set(declared_paths(contract, schema[0]))
+    walk = _Walk(contract, use, where, gaps)
     if media.lower() == EVENT_STREAM:
         for event in parse_sse(response.body).events:
-            walk(contract, schema, event, "", use, where)
-            chunk_schema = contract.event_data_schema(schema, event["data"])
+            walk.value(*schema, event, "")
+            chunk_schema = data_schema_at(contract, schema, event["data"])
             if chunk_schema is None:
                 continue
-            use.declared |= {f"data.{p}" for p in declared_paths(contract, chunk_schema)}
+            use.declared |= {f"data.{p}" for p in declared_paths(contract, chunk_schema[0])}
             try:
                 chunk = json.loads(event["data"])
             except ValueError:
                 continue
-            walk(contract, chunk_schema, chunk, "data", use, where)
+            walk.value(*chunk_schema, chunk, "data")
     elif is_json_media(media):
         try:
             body = response.json()
         except ValueError:
             return
-        walk(contract, schema, body, "", use, where)
+        walk.value(*schema, body, "")

@@ -1,8 +1,10 @@
 """`harness verify`: every cassette through the check replay runs (`cassette_check`), and drift both ways.
 
-Conformance findings and fields, statuses or enum values seen in traffic but not described
-are failures (the API and the description disagree); described response fields that no
-cassette ever shows are reported on request (`--coverage`: what the recordings leave untested).
+Conformance findings and fields, headers, statuses or enum values seen in traffic but not
+described are failures (the API and the description disagree); described response fields that
+no cassette ever shows are reported on request (`--coverage`: what the recordings leave
+untested). The same drift is kept by the node of the description it would extend
+(`VerifyResult.gaps`), from which `overlay_proposal` writes the corrections.
 
 Conformance messages are kept short (a value may be a 70 MB bundle); an enum finding is
 shown whole instead, from the violation it carries: the value sent and every allowed value.
@@ -23,6 +25,7 @@ from harness.recording.cassette_check import ConformanceReport, check_interactio
 from harness.recording.cassette_io import read_cassette
 from harness.recording.conformance import Finding
 from harness.recording.drift import FieldUse, record_response
+from harness.recording.gaps import Gaps, note_enum, note_status
 
 CASSETTE_SUFFIXES = (".yaml", ".yml", ".json")
 _SKIP_DIRS = {"_blobs", ".venv", "node_modules", ".git", "__pycache__"}
@@ -85,6 +88,8 @@ class VerifyResult:
     uses: dict[str, FieldUse] = field(default_factory=dict)
     enums: dict[str, str] = field(default_factory=dict)
     """Enum values seen but not described: the whole message, and the first interaction showing it."""
+    gaps: Gaps = field(default_factory=Gaps)
+    """The same drift by the node of the description each would extend (`overlay_proposal`)."""
 
     @property
     def findings(self) -> list[Finding]:
@@ -92,11 +97,12 @@ class VerifyResult:
 
     @property
     def undescribed(self) -> list[str]:
-        return [
-            f"{kind}: {path} (e.g. {where})"
-            for kind, use in sorted(self.uses.items())
-            for path, where in use.undeclared.items()
-        ]
+        """Fields, then response headers, per response kind."""
+        lines: list[str] = []
+        for kind, use in sorted(self.uses.items()):
+            lines += [f"{kind}: {path} (e.g. {where})" for path, where in use.undeclared.items()]
+            lines += [f"{kind}: header {name} (e.g. {where})" for name, where in sorted(use.headers.items())]
+        return lines
 
     @property
     def unseen(self) -> list[str]:
@@ -127,11 +133,16 @@ def verify(paths: Sequence[Path], contract: Contract) -> VerifyResult:
         if checked.drift:
             result.drift.append(f"{path}: {checked.drift}")
         for interaction in checked.judged:
-            record_response(contract, interaction, f"{path.name}#{interaction.index}", result.uses)
+            record_response(contract, interaction, f"{path.name}#{interaction.index}", result.uses, gaps=result.gaps)
+        by_index = {interaction.index: interaction for interaction in checked.judged}
         for finding in checked.report.findings:
+            where, shown = f"{path.name}#{finding.interaction}", by_index[finding.interaction]
             line = enum_line(finding)
             if line is not None:
-                result.enums.setdefault(line, f"{path.name}#{finding.interaction}")
+                result.enums.setdefault(line, where)
+                note_enum(result.gaps, contract, shown, finding, where)
+            if finding.kind == "undocumented_status":
+                note_status(result.gaps, contract, shown, where)
         if checked.report.findings:
             result.reports.append(checked.report)
     return result

@@ -62,9 +62,10 @@ class Rejected(Exception):
 def validated(model: type[W], body: Any, contract: Contract, schema: str) -> W:
     """`body` judged by the description's `schema`, then read into `model`; `Rejected` (422) if refused.
 
-    The models equal the packaged description (tests/models); a description of yours that
-    allows more than they do gets the models' refusal, in the same 422 shape, because the
-    server cannot act on what it cannot read.
+    The description in use is the judge: the models mirror the packaged description, and a
+    value a wider one allows (an overlay's new `model`) is kept as sent (`WireModel.from_accepted`).
+    A body whose shape the models cannot hold at all still gets their refusal, in the same
+    422 shape, because the server cannot act on what it cannot read.
     """
     violations = contract.violations(schema, body)
     if violations:
@@ -117,14 +118,14 @@ def plan_completion(body: Any, contract: Contract, registry: Registry, limits: B
         and response_format.schema_ is not None
     ):
         schema = response_format.schema_
-    key = canonicalize({k: v for k, v in body.items() if k != "stream"}, contract).key  # same answer streamed or not
+    canonical = canonicalize({k: v for k, v in body.items() if k != "stream"}, contract)  # same answer streamed
     prompt_tokens = sum(len(str(m.get("content") or "")) // 4 + 1 for m in body["messages"])  # the text as sent
     return Plan(
-        key=key,
-        model=request.model,
+        key=canonical.key,
+        model=str(canonical.body.get("model", request.model)),  # the default of the description in use
         labels=labels,
         schema=schema,
-        session_id=request.session_id or str(uuid.UUID(key[:32])),
+        session_id=request.session_id or str(uuid.UUID(canonical.key[:32])),
         prompt_tokens=prompt_tokens,
         resolved=resolved,
         stream=request.stream,

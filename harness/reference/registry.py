@@ -8,12 +8,17 @@ On disk a registry is a folder of skills. A skill folder either holds revision f
 named `YYYYMMDD-<hash>` (each with SKILL.md) or is itself a revision (SKILL.md at its
 top); a bare revision gets the version `<date>-<digest[:8]>`, the date taken from a
 `skill_version`/`version` frontmatter value of that shape or else 19800101 (the fixed zip
-epoch), so the same files always give the same version.
+epoch), so the same files always give the same version. Anything else in a registry folder
+is a mistake, refused in one line naming the folder: a skill silently left out would
+surface as a 404 far from its cause.
+
+A team's skills are served beside the seeded ones; a team skill named like a seeded one
+replaces it, every revision: their folder is the truth for their skill, and mixing two
+sources' revisions would make `latest` depend on dates nobody chose together.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import uuid
@@ -24,6 +29,7 @@ from typing import Any
 
 from harness.bundles import build_bundle, canonical_digest, parse_skill_md
 from harness.bundles.build import collect_directory
+from harness.bundles.skill import parse_schema_json
 from harness.errors import BundleError, UsageError
 from harness.wire import LATEST, effective_version
 
@@ -45,6 +51,8 @@ class SkillRevision:
     files: Mapping[str, bytes] = field(repr=False)
     digest: str
     schema: dict[str, Any] | None = field(default=None, repr=False)
+    folder: Path | None = field(default=None, compare=False)
+    """Where it was read from (None: built in code): named when two revisions clash."""
 
     @property
     def created_at(self) -> str:
@@ -80,8 +88,10 @@ class Registry:
 
     def add(self, rev: SkillRevision) -> None:
         revs = self._by_name.setdefault(rev.name, [])
-        if any(r.version == rev.version for r in revs):
-            raise UsageError(f"Skill {rev.name!r} has two revisions named {rev.version!r}")
+        for other in revs:
+            if other.version == rev.version:
+                where = f": {other.folder} and {rev.folder}" if other.folder and rev.folder else ""
+                raise UsageError(f"Skill {rev.name!r} has two revisions named {rev.version!r}{where}")
         revs.append(rev)
         revs.sort(key=lambda r: r.version)
         self._by_id[rev.id] = rev
@@ -96,8 +106,13 @@ class Registry:
 
     @classmethod
     def seeded(cls, *extra_dirs: str | os.PathLike[str]) -> Registry:
-        """The docs' skills (invoice-extraction, line-item-validation, patient-referral) plus `extra_dirs`."""
-        return cls.from_dirs(SEED_DIR, *extra_dirs)
+        """The docs' skills (invoice-extraction, line-item-validation, patient-referral) and a team's.
+
+        A skill in `extra_dirs` named like a seeded one replaces it (see the module docstring).
+        """
+        team = [rev for d in extra_dirs for rev in load_dir(Path(d))]
+        names = {rev.name for rev in team}
+        return cls([*(rev for rev in load_dir(SEED_DIR) if rev.name not in names), *team])
 
     def all(self) -> list[SkillRevision]:
         return [rev for revs in self._by_name.values() for rev in revs]
@@ -140,29 +155,40 @@ def load_dir(root: Path) -> list[SkillRevision]:
     if not root.is_dir():
         raise UsageError(f"Skills folder {root} does not exist or is not a folder")
     revisions: list[SkillRevision] = []
-    for skill_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for skill_dir in _folders(root):
         if (skill_dir / "SKILL.md").is_file():
             revisions.append(load_revision(skill_dir, version=None))
             continue
-        for rev_dir in sorted(p for p in skill_dir.iterdir() if p.is_dir() and VERSION_RE.match(p.name)):
-            revisions.append(load_revision(rev_dir, version=rev_dir.name))
+        rev_dirs = _folders(skill_dir)
+        strays = [p.name for p in rev_dirs if not VERSION_RE.match(p.name)]
+        if strays or not rev_dirs:
+            found = f" (found {', '.join(strays)})" if strays else ""
+            raise UsageError(
+                f"Skill folder {skill_dir} is not a valid skill: it needs a SKILL.md, or revision folders "
+                f"named YYYYMMDD-<hash> that each hold one{found}"
+            )
+        revisions.extend(load_revision(rev_dir, version=rev_dir.name) for rev_dir in rev_dirs)
     return revisions
 
 
+def _folders(parent: Path) -> list[Path]:
+    return sorted(p for p in parent.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 def load_revision(folder: Path, *, version: str | None) -> SkillRevision:
+    if not (folder / "SKILL.md").is_file():
+        raise UsageError(f"Skill folder {folder} is not a valid skill: it has no SKILL.md")
     try:
         files = collect_directory(folder)
-        meta = parse_skill_md(files["SKILL.md"].decode("utf-8"))
-    except (BundleError, UnicodeDecodeError) as exc:
-        raise UsageError(f"Skill folder {folder} is not a valid skill: {exc}") from exc
+        meta = parse_skill_md(files["SKILL.md"])
+        schema = parse_schema_json(files["schema.json"]) if "schema.json" in files else None
+    except BundleError as exc:
+        raise UsageError(f"Skill folder {folder} is not a valid skill: {_one_line(str(exc))}") from exc
     digest = canonical_digest(files)
     if version is None:
         declared = str(effective_version(meta.frontmatter))  # `latest` when neither is set: not of that shape
         match = VERSION_RE.match(declared)
         version = declared if match else f"19800101-{digest.split(':', 1)[1][:8]}"
-    schema = None
-    if "schema.json" in files:
-        schema = json.loads(files["schema.json"])
     return SkillRevision(
         id=str(uuid.uuid5(_NAMESPACE, f"{meta.name}@{version}")),
         name=meta.name,
@@ -171,4 +197,10 @@ def load_revision(folder: Path, *, version: str | None) -> SkillRevision:
         files=files,
         digest=digest,
         schema=schema,
+        folder=folder,
     )
+
+
+def _one_line(text: str) -> str:
+    """Bundle messages may show an example over several lines; a usage error is one."""
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())

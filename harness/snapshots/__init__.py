@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from harness.snapshots.capture import Capture, CapturedRequest, openai_client, vlmrun_completions
+from harness.snapshots.capture import Capture, openai_client, vlmrun_completions
+from harness.snapshots.captured import CapturedRequest
 from harness.snapshots.render import bundle_fingerprint, bundle_manifest, canonical_view, reviewable, snapshot_data
 
 if TYPE_CHECKING:

@@ -5,6 +5,12 @@ real vlmrun and openai-python objects; only their HTTP transport is swapped for 
 `MockTransport` that records the request and answers like the API. openai-python 3.x
 sends through `httpx2`, 1.x/2.x through `httpx`: the transport is taken from whichever
 the installed openai uses.
+
+Each request is checked against the description in use (`contract.load_contract()`, the
+project's own with its overlays) as it is captured. The SDKs turn any exception raised in
+a transport into their own connection error, so an invalid request is answered as usual
+and its `ConformanceFailure`, naming each field, is raised where the test reads the
+capture (`last`, `requests`).
 """
 
 from __future__ import annotations
@@ -13,41 +19,18 @@ import contextlib
 import importlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qsl
 
+from harness.contract import Contract, load_contract
+from harness.errors import ConformanceFailure
 from harness.extras import missing_extra
+from harness.snapshots.captured import CapturedRequest as CapturedRequest  # re-exported: its home before
+from harness.snapshots.captured import from_httpx as from_httpx
+from harness.snapshots.request_check import invalid_request, request_violations
 
 BASE_URL = "http://vlmrun.capture/v1"
 CAPTURE_KEY = "capture-key"
-
-
-@dataclass(frozen=True)
-class CapturedRequest:
-    """One request exactly as a client sent it."""
-
-    method: str
-    path: str
-    query: tuple[tuple[str, str], ...]
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
-
-
-def from_httpx(request: Any) -> CapturedRequest:
-    """An `httpx.Request` or `httpx2.Request` (same shape) as a `CapturedRequest`."""
-    query = request.url.query
-    return CapturedRequest(
-        method=request.method,
-        path=request.url.path,
-        query=tuple(parse_qsl(query.decode() if isinstance(query, bytes) else query)),
-        headers=tuple((k.lower(), v) for k, v in request.headers.items()),
-        body=bytes(request.read()),
-    )
 
 
 def _answer(stream: bool) -> tuple[str, bytes]:
@@ -61,15 +44,28 @@ def _answer(stream: bool) -> tuple[str, bytes]:
     return "text/event-stream", f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode()
 
 
-@dataclass
 class Capture:
-    """A transport handler: records each request, answers 200 like the API would."""
+    """A transport handler: records each request, checks it, answers 200 like the API would.
 
-    requests: list[CapturedRequest] = field(default_factory=list)
+    `allow_invalid=True` keeps requests the description does not allow (a test of what a
+    client sends when misused); `contract` checks against another description than the one
+    in use.
+    """
+
+    def __init__(self, *, allow_invalid: bool = False, contract: Contract | None = None) -> None:
+        self.allow_invalid = allow_invalid
+        self.contract = contract
+        self._requests: list[CapturedRequest] = []
+        self._failures: list[ConformanceFailure] = []
 
     def record(self, request: Any) -> CapturedRequest:
         captured = from_httpx(request)
-        self.requests.append(captured)
+        self._requests.append(captured)
+        if not self.allow_invalid:
+            contract = self.contract or load_contract()
+            violations = request_violations(captured, contract)
+            if violations:
+                self._failures.append(invalid_request(captured, violations, contract))
         return captured
 
     def handler(self, hx: ModuleType) -> Any:
@@ -79,17 +75,32 @@ class Capture:
             captured = self.record(request)
             if captured.path.endswith("/health"):
                 return hx.Response(200, json={"status": "ok"})
-            parsed = captured.json()
+            try:
+                parsed = captured.json()
+            except ValueError:  # not JSON: answered like any other body, judged by `record`
+                parsed = None
             media_type, content = _answer(isinstance(parsed, dict) and parsed.get("stream") is True)
             return hx.Response(200, content=content, headers={"content-type": media_type})
 
         return handle
 
+    def _raise_failure(self) -> None:
+        if self._failures:
+            raise self._failures[0]
+
+    @property
+    def requests(self) -> list[CapturedRequest]:
+        """Every request captured, in order; raises the first invalid one's `ConformanceFailure`."""
+        self._raise_failure()
+        return self._requests
+
     @property
     def last(self) -> CapturedRequest:
-        if not self.requests:
+        """The request captured last; raises the first invalid one's `ConformanceFailure`."""
+        self._raise_failure()
+        if not self._requests:
             raise AssertionError("the client sent no request")
-        return self.requests[-1]
+        return self._requests[-1]
 
 
 def _openai() -> ModuleType:

@@ -19,7 +19,7 @@ from harness.contract import Contract
 from harness.errors import BundleError
 from harness.header_names import VOLATILE_HEADERS
 from harness.secrets import REDACTED, SECRET_HEADERS, SECRET_QUERY, scrub_json
-from harness.snapshots.capture import CapturedRequest, from_httpx
+from harness.snapshots.captured import CapturedRequest, from_httpx
 from harness.wire import map_bundles
 
 

@@ -83,18 +83,24 @@ def _local_file(spec: str, cwd: Path) -> bool:
 
 
 def run(
-    args: argparse.Namespace, traffic: Callable[[], Iterable[Document | tuple[str, str, Any]]] | None = None
+    args: argparse.Namespace,
+    traffic: Callable[[], Iterable[Document | tuple[str, str, Any]]] | None = None,
+    *,
+    revision_label: str | None = None,
 ) -> int:
     """Diff, render, write; 1 when the gate fails. Raises HarnessError on bad input.
 
     `traffic` yields the recorded bodies (cassettes, snapshots) to check failing changes
     against; reading cassettes is a higher layer's job, so the caller supplies them.
+    `revision_label` names NEW in the report when its file is a temporary copy.
     """
     if args.out is not None:
         _check_out(args.out)
     if args.waivers is not None:
         load_waivers(args.waivers)  # a typo in a waiver is reported before any description is read
     report = build_report(args)
+    if revision_label is not None:  # NEW is a temporary copy (overlays applied): name what it holds
+        report = dataclasses.replace(report, revision=revision_label, revision_file=None)
     if traffic is not None and report.failing:
         report = dataclasses.replace(report, exercised=exercised_by(report.failing, traffic()))
     output = render(report, args.format)

@@ -46,3 +46,18 @@ def test_a_call_that_stopped_working_is_named_with_what_to_do(monkeypatch: pytes
             "send skills as dicts (`harness.skill_dicts.to_wire_dicts`) until the SDK is fixed",
         ],
     )
+
+
+def test_with_no_sdk_installed_there_is_nothing_to_probe_and_the_step_is_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cells = [SimpleNamespace(**{**vars(cell(path)), "outcome": "n/a"}) for path in ("openai-dict", "vlmrun-dict")]
+    bare = SimpleNamespace(stacks=[SimpleNamespace(name="installed", versions={"python": "3.11.7", "openai": None})],
+                           cells=cells, counts=lambda name: {}, failed=False)  # fmt: skip
+    monkeypatch.setattr(client_stack, "probe_installed", lambda: bare)
+    step = client_stack_step()
+    assert (step.status, step.summary, step.cases) == (
+        "skipped",
+        "python 3.11.7: no VLM Run client SDK (openai, vlmrun) installed here, so no call to probe",
+        [],
+    )

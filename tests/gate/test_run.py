@@ -91,7 +91,9 @@ def test_a_failing_step_fails_the_gate_and_an_erroring_one_is_contained(
         raise UsageError("uv is not installed")
 
     monkeypatch.setattr(gate_run, "client_stack_step", broken)
-    monkeypatch.setattr(gate_run, "run_snapshot_tests", lambda root: Step("snapshots").fail("1 snapshot drifted"))
+    monkeypatch.setattr(
+        gate_run, "run_snapshot_tests", lambda root, extra: Step("snapshots").fail("1 snapshot drifted")
+    )
     result = run_gate(options(tmp_path), console())
     statuses = {s.name: s.status for s in result.steps}
     assert (statuses["snapshots"], statuses["client-stack"]) == ("failed", "error")
@@ -189,7 +191,7 @@ def test_the_embedded_server_s_key_is_the_gate_s_own(tmp_path: Path, monkeypatch
         return Step("properties", summary="ok"), None
 
     monkeypatch.setattr(gate_run, "properties_step", properties)
-    result = run_gate(options(tmp_path, skip=TARGET_SKIPS), console())
+    result = run_gate(options(tmp_path, skip=TARGET_SKIPS, properties="embedded"), console())
     assert (seen, result.exit_code) == (["local"], 0)
 
 
@@ -347,7 +349,7 @@ def test_an_invalid_description_stops_the_property_step_it_started_beside_the_ch
     broken = tmp_path / "broken.yaml"
     broken.write_text(yaml.safe_dump(document))
     start = time.monotonic()
-    result = run_gate(options(tmp_path, description=broken, skip=TARGET_SKIPS), console())
+    result = run_gate(options(tmp_path, description=broken, skip=TARGET_SKIPS, properties="embedded"), console())
     assert [(s.name, s.status) for s in result.steps] == [("description", "error")]
     assert result.exit_code == 2
     assert not (tmp_path / "report" / "schemathesis.xml").exists()  # stopped before it wrote a report

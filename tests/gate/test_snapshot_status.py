@@ -95,6 +95,94 @@ def test_plugins_the_snapshot_tests_do_not_name_are_left_out(project: Path, tmp_
     assert needed_libraries(modules, project) == {"hypothesis"}
 
 
+def test_the_options_the_gate_passes_on_reach_the_snapshot_tests(project: Path, tmp_path: Path) -> None:
+    """So they judge by the same description as the gate (`GateOptions.snapshot_args`)."""
+    from harness.gate.snapshot_status import snapshot_command
+
+    extra = ("--vlmrun-overlay", "overlay.yaml")
+    for lean in (True, False):
+        cmd = snapshot_command(
+            "python", ["tests/test_values.py"], tmp_path / "j.xml", lean=lean, needs=set(), extra=extra
+        )
+        assert cmd[:9] == [
+            "python", "-m", "pytest", "tests/test_values.py", "-q", "-p", "no:cacheprovider",
+            f"--junit-xml={tmp_path / 'j.xml'}", "--vlmrun-overlay",
+        ]  # fmt: skip
+        assert cmd[9] == "overlay.yaml"
+    (project / "conftest.py").write_text(
+        "def pytest_addoption(parser):\n    parser.addoption('--team-flag')\n\n"
+        "def pytest_configure(config):\n    assert config.getoption('team_flag') == 'on'\n"
+    )
+    step = run_snapshot_tests(project, ("--team-flag", "on"))
+    assert (step.status, step.summary) == ("passed", "1 test module, 1 test passed")
+
+
+CAPTURE_TEST = """
+from harness.snapshots import Capture, openai_client
+
+KEY = "skill_name"
+
+
+def test_call(vlmrun_snapshot):
+    capture = Capture()
+    openai_client(capture).chat.completions.create(
+        model="vlmrun-orion-1:auto",
+        messages=[{"role": "user", "content": "hi"}],
+        extra_body={"skills": [{KEY: "invoice-extraction"}]},
+    )
+    assert capture.last == vlmrun_snapshot
+"""
+
+
+def test_a_test_that_fails_before_its_snapshot_is_named_and_its_snapshot_is_not_called_unused(tmp_path: Path) -> None:
+    """`--snapshot-update` would delete the reviewed snapshot a broken test did not reach: it is not suggested."""
+    import subprocess
+    import sys
+
+    from harness.contract import default_description_path
+
+    (tmp_path / "tests").mkdir()
+    module = tmp_path / "tests" / "test_call.py"
+    module.write_text(CAPTURE_TEST)
+    update = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", "--snapshot-update"]
+    subprocess.run(update, cwd=tmp_path, check=True, capture_output=True)
+    stored = tmp_path / "tests" / "__snapshots__" / "test_call" / "test_call.json"
+    assert stored.is_file()
+    module.write_text(CAPTURE_TEST.replace('KEY = "skill_name"', 'KEY = "skil_name"'))
+    step = run_snapshot_tests(tmp_path)
+    assert (step.status, step.summary, step.details, step.next_steps) == (
+        "failed",
+        "1 snapshot test failed",
+        [
+            "tests/test_call.py::test_call: harness.errors.ConformanceFailure: POST /v1/openai/chat/completions: "
+            f"the captured request breaks the API description {default_description_path()} (2 findings):",
+            "      skills[0].skil_name: Unknown field 'skil_name' is not allowed here",
+            "      skills[0]: Provide at least one of 'skill_id' or 'skill_name'",
+            "    fix the call, or capture with Capture(allow_invalid=True) to snapshot an invalid request on purpose",
+        ],
+        [
+            "fix the tests that fail before comparing their snapshot, then run them: `pytest tests/test_call.py` "
+            "(not --snapshot-update yet: it deletes the snapshots they did not reach)"
+        ],
+    )
+    assert stored.is_file()
+
+
+def test_unreached_snapshots_are_those_of_tests_that_failed_before_comparing() -> None:
+    from harness.gate.model import Case
+    from harness.gate.snapshot_status import unreached
+
+    broken = [Case("tests/test_a.py::TestX::test_y[p]", "failed", "ConformanceFailure: …")]
+    names = [
+        "TestX.test_y[p] (tests/__snapshots__/test_a/TestX.test_y[p].json)",
+        "TestX.test_y[p].1 (tests/__snapshots__/test_a.ambr)",
+        "TestX.test_yz (tests/__snapshots__/test_a/TestX.test_yz.json)",
+        "TestX.test_y (tests/__snapshots__/test_b/TestX.test_y.json)",
+        "a name without a file",
+    ]
+    assert unreached(names, broken) == names[:2]
+
+
 def test_a_project_that_needs_a_left_out_plugin_still_runs(project: Path) -> None:
     """Its ini names an option of hypothesis' plugin: the lean run is a usage error, so it runs again in full."""
     (project / "pytest.ini").write_text("[pytest]\naddopts = --hypothesis-show-statistics\n")

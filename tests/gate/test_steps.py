@@ -66,9 +66,9 @@ def test_an_invalid_description_is_an_error_naming_the_file(tmp_path: Path) -> N
     document["paths"]["/v1/health"]["get"]["responses"] = "not a mapping"
     path = tmp_path / "broken.yaml"
     path.write_text(yaml.safe_dump(document))
-    step = description_step(Contract.from_path(path), path)
+    step = description_step(Contract.from_path(path))
     assert step.status == "error"
-    assert str(path) in step.next_steps[0]
+    assert step.next_steps == [f"fix {path}, then run the gate again"]
 
 
 # -- the property step never passes a run in which no request was served -------------------------------

@@ -106,3 +106,52 @@ def test_a_body_the_description_accepted_skips_the_format_checks_it_already_made
     assert ChatCompletionRequest.from_accepted(body).to_wire() == body
     with pytest.raises(ValidationError):
         ChatCompletionRequest.from_accepted({**body, "stream": "yes"})  # types are still checked
+
+
+WIDER = {
+    "model": "vlmrun-orion-3",
+    "messages": [
+        {"role": "critic", "content": [{"type": "image_url", "image_url": {"url": "https://x.test", "detail": "max"}}]}
+    ],
+    "max_tokens": 0,
+    "n": 0,
+    "temperature": 3,
+    "top_p": 2,
+    "toolsets": ["core", "audio"],
+}
+
+
+def test_the_models_refuse_values_outside_the_packaged_description() -> None:
+    with pytest.raises(ValidationError) as caught:
+        ChatCompletionRequest.model_validate(WIDER)
+    assert sorted({".".join(map(str, e["loc"][:2])) for e in caught.value.errors()}) == [
+        "max_tokens",
+        "messages.0",
+        "model",
+        "n",
+        "temperature",
+        "toolsets.1",
+        "top_p",
+    ]
+
+
+def test_a_body_a_wider_description_accepted_keeps_its_values() -> None:
+    """An overlay may add a model or a role: the description in use judged them, the model holds them."""
+    request = ChatCompletionRequest.from_accepted(WIDER)
+    assert (request.model, request.messages[0].role, request.max_tokens) == ("vlmrun-orion-3", "critic", 0)
+    assert request.toolsets == ["core", "audio"]
+    assert request.to_wire() == WIDER
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {**WIDER, "stream": "yes"},  # a type
+        {**WIDER, "n": "0"},
+        {**WIDER, "messages": [{"role": "user", "content": [{"type": "audio", "audio": {}}]}]},  # a shape
+        {**WIDER, "skills": [{"skill_name": "x", "skil_version": "latest"}]},
+    ],
+)
+def test_types_and_shapes_are_still_the_models(body: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        ChatCompletionRequest.from_accepted(body)

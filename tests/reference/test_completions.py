@@ -21,9 +21,9 @@ def _plan(body: dict[str, Any], contract: Contract | None = None) -> Plan:
     return plan_completion(body, contract or load_contract(), REGISTRY, DEFAULT_LIMITS)
 
 
-def _changed(edit: Any) -> Contract:
+def _changed(edit: Any, schema: str = "ChatCompletionRequest") -> Contract:
     document = copy.deepcopy(load_contract().document)
-    edit(document["components"]["schemas"]["ChatCompletionRequest"]["properties"])
+    edit(document["components"]["schemas"][schema]["properties"])
     return Contract(document, source="yours.yaml", sha256="yours")
 
 
@@ -52,21 +52,32 @@ def test_a_bad_legacy_bundle_is_named_where_it_was_sent() -> None:
     assert [d["loc"] for d in caught.value.detail] == [["body", "skills", 0, "bundle"]]
 
 
-def test_a_description_wider_than_the_models_gets_their_refusal_as_a_422() -> None:
-    """The server cannot act on what the typed request cannot hold; it says so in FastAPI's shape."""
+def test_a_value_a_wider_description_allows_is_answered() -> None:
+    """The description in use judges values; the typed request holds what it accepted."""
     wider = _changed(lambda props: props["model"]["enum"].append("vlmrun-orion-3"))
+    assert _plan({"model": "vlmrun-orion-3", "messages": MESSAGES}, wider).model == "vlmrun-orion-3"
     with pytest.raises(Rejected) as caught:
-        _plan({"model": "vlmrun-orion-3", "messages": MESSAGES}, wider)
+        _plan({"model": "vlmrun-orion-3", "messages": MESSAGES})
+    assert caught.value.status == 422
+    assert [d["loc"] for d in caught.value.detail] == [["body", "model"]]
+
+
+def test_a_shape_the_models_cannot_hold_is_still_a_422_in_fastapis_shape() -> None:
+    """The server cannot act on a skill it cannot read, whatever the description in use allows."""
+    wider = _changed(lambda props: props.update(priority={"type": "integer"}), "SkillReference")
+    with pytest.raises(Rejected) as caught:
+        _plan({"messages": MESSAGES, "skills": [{"skill_name": "x", "priority": 1}]}, wider)
     assert caught.value.status == 422
     assert caught.value.detail == [
-        {
-            "loc": ["body", "model"],
-            "msg": "Input should be 'vlmrun-orion-1', 'vlmrun-orion-1:auto', 'vlmrun-orion-1:fast', "
-            "'vlmrun-orion-1:pro', 'vlmrun-orion-1:lite', 'vlmrun-orion-2:auto', 'vlmrun-orion-2:fast' "
-            "or 'vlmrun-orion-2:pro'",
-            "type": "literal_error",
-        }
-    ]
+        {"loc": ["body", "skills", 0, "skill_reference", "priority"], "msg": "Extra inputs are not permitted",
+         "type": "extra_forbidden"}
+    ]  # fmt: skip
+
+
+def test_an_absent_model_is_the_default_of_the_description_in_use() -> None:
+    yours = _changed(lambda props: props["model"].update(default="vlmrun-orion-1:fast"))
+    assert _plan({"messages": MESSAGES}, yours).model == "vlmrun-orion-1:fast"
+    assert _plan({"messages": MESSAGES}).model == "vlmrun-orion-1:auto"
 
 
 def test_the_answer_key_follows_the_defaults_of_the_description_in_use() -> None:

@@ -63,21 +63,90 @@ def test_unknown_references_name_what_was_asked(kwargs: dict[str, str], message:
         Registry.seeded().resolve(**kwargs)
 
 
-def test_bad_skill_folders_are_usage_errors_naming_the_folder(tmp_path: Path) -> None:
-    broken = tmp_path / "broken"
-    broken.mkdir()
-    (broken / "SKILL.md").write_text("no frontmatter here\n")
-    with pytest.raises(UsageError, match="broken"):
-        load_dir(tmp_path)
-    with pytest.raises(UsageError, match="does not exist"):
+def test_a_team_skill_named_like_a_seeded_one_replaces_it(tmp_path: Path) -> None:
+    """Every revision of it: `latest` is then the team's, whatever the seeded dates say."""
+    _skill(tmp_path / "invoice-extraction" / "20250101-0000aaaa", "invoice-extraction")
+    reg = Registry.seeded(tmp_path)
+    assert [(r.name, r.version) for r in reg.all()] == [
+        ("line-item-validation", "20260305-b7e2a913"),
+        ("patient-referral", "20260219-abc123"),
+        ("patient-referral", "20260408-9c3a43f5"),
+        ("invoice-extraction", "20250101-0000aaaa"),
+    ]
+    assert reg.resolve(skill_name="invoice-extraction").folder == tmp_path / "invoice-extraction" / "20250101-0000aaaa"
+    seeded_id = Registry.seeded().resolve(skill_name="invoice-extraction").id
+    with pytest.raises(SkillNotFound):
+        reg.resolve(skill_id=seeded_id, skill_name="nope")
+
+
+def _malformed(root: Path, case: str) -> Path:
+    if case == "no frontmatter":
+        (_skill(root / "broken", "broken") / "SKILL.md").write_text("no frontmatter here\n")
+        return root / "broken"
+    if case == "no name":
+        (_skill(root / "broken", "broken") / "SKILL.md").write_text("---\ndescription: x\n---\n")
+        return root / "broken"
+    if case == "bad schema":
+        (_skill(root / "broken", "broken") / "schema.json").write_text("{not json")
+        return root / "broken"
+    if case == "stray folder":
+        _skill(root / "broken" / "20260101-aaaa1111", "broken")
+        (root / "broken" / "v2").mkdir()
+        return root / "broken"
+    if case == "empty folder":
+        (root / "broken").mkdir()
+        return root / "broken"
+    (root / "broken" / "20260101-aaaa1111").mkdir(parents=True)  # a revision without SKILL.md
+    return root / "broken" / "20260101-aaaa1111"
+
+
+@pytest.mark.parametrize(
+    ("case", "why"),
+    [
+        (
+            "no frontmatter",
+            "SKILL.md must start with YAML frontmatter at byte 0, e.g. --- name: my-skill "
+            "description: What the skill does --- (entry 'SKILL.md')",
+        ),
+        (
+            "no name",
+            "SKILL.md frontmatter has no 'name': add `name: my-skill` between the --- lines (entry 'SKILL.md')",
+        ),
+        (
+            "bad schema",
+            "schema.json is not valid JSON: Expecting property name enclosed in double quotes: "
+            "line 1 column 2 (char 1) (entry 'schema.json')",
+        ),
+        (
+            "stray folder",
+            "it needs a SKILL.md, or revision folders named YYYYMMDD-<hash> that each hold one (found v2)",
+        ),
+        ("empty folder", "it needs a SKILL.md, or revision folders named YYYYMMDD-<hash> that each hold one"),
+        ("revision without SKILL.md", "it has no SKILL.md"),
+    ],
+)
+def test_a_malformed_skill_folder_is_one_line_naming_it(case: str, why: str, tmp_path: Path) -> None:
+    folder = _malformed(tmp_path, case)
+    with pytest.raises(UsageError) as caught:
+        Registry.seeded(tmp_path)
+    assert str(caught.value) == f"Skill folder {folder} is not a valid skill: {why}"
+
+
+def test_a_missing_skills_folder_is_named(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as caught:
         load_dir(tmp_path / "missing")
+    assert str(caught.value) == f"Skills folder {tmp_path / 'missing'} does not exist or is not a folder"
 
 
-def test_duplicate_revisions_are_refused(tmp_path: Path) -> None:
+def test_duplicate_revisions_are_refused_naming_both_folders(tmp_path: Path) -> None:
     _skill(tmp_path / "a" / "20260101-aaaa1111", "twin")
     _skill(tmp_path / "b" / "20260101-aaaa1111", "twin")
-    with pytest.raises(UsageError, match="two revisions"):
+    with pytest.raises(UsageError) as caught:
         Registry.from_dirs(tmp_path)
+    assert str(caught.value) == (
+        f"Skill 'twin' has two revisions named '20260101-aaaa1111': "
+        f"{tmp_path / 'a' / '20260101-aaaa1111'} and {tmp_path / 'b' / '20260101-aaaa1111'}"
+    )
 
 
 def test_revision_bundles_are_real_bundles() -> None:

@@ -11,6 +11,9 @@ import pytest
 from harness.snapshots import Capture, openai_client, vlmrun_completions
 from harness.snapshots.capture import from_httpx, openai_transport_module
 
+MODEL = "vlmrun-orion-1:auto"
+HI = [{"role": "user", "content": "hi"}]
+
 
 def test_the_transport_is_the_one_the_installed_openai_sends_with() -> None:
     expected = "httpx2" if int(openai.__version__.split(".")[0]) >= 3 else "httpx"
@@ -22,7 +25,7 @@ def test_vlmrun_builds_its_client_with_ours_and_the_constructor_is_restored() ->
     capture = Capture()
     completions = vlmrun_completions(capture)
     assert openai.OpenAI is before
-    answer = completions.create(model="m", messages=[{"role": "user", "content": "hi"}], skills=[{"skill_id": "x"}])
+    answer = completions.create(model=MODEL, messages=HI, skills=[{"skill_id": "x"}])
     assert answer.choices[0].message.content == "captured"
     assert capture.last.path == "/v1/openai/chat/completions"
     assert capture.last.json()["skills"] == [{"skill_id": "x"}]
@@ -32,8 +35,10 @@ def test_async_clients_capture_too() -> None:
     capture = Capture()
 
     async def send() -> None:
-        await openai_client(capture, asynchronous=True).chat.completions.create(model="m", messages=[])
-        await vlmrun_completions(capture, asynchronous=True).create(model="m", messages=[], skills=[{"skill_id": "y"}])
+        await openai_client(capture, asynchronous=True).chat.completions.create(model=MODEL, messages=HI)
+        await vlmrun_completions(capture, asynchronous=True).create(
+            model=MODEL, messages=HI, skills=[{"skill_id": "y"}]
+        )
 
     asyncio.run(send())
     assert [dict(r.headers)["x-stainless-async"] for r in capture.requests] == ["async:asyncio"] * 2
@@ -42,7 +47,7 @@ def test_async_clients_capture_too() -> None:
 
 def test_a_streamed_call_gets_an_event_stream() -> None:
     capture = Capture()
-    chunks = openai_client(capture).chat.completions.create(model="m", messages=[], stream=True)
+    chunks = openai_client(capture).chat.completions.create(model=MODEL, messages=HI, stream=True)
     assert [c.choices[0].delta.content for c in chunks] == ["captured"]
 
 

@@ -4,7 +4,8 @@ Every case runs the real snapshot tests of this folder in a nested pytest sessio
 plugin that breaks one behaviour (an SDK renaming a key, changing the default version,
 dropping a pin; the canonical form no longer folding `version`; bundles built the SDK's
 non-deterministic way; junk files let into bundles), and asserts that the run fails with a
-readable diff naming what changed. Nothing is written: the nested run has no `--snapshot-update`.
+readable diff naming what changed (or, for a body the description does not allow, the
+capture's own failure naming the field). Nothing is written: the nested run has no `--snapshot-update`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ MUTATIONS: dict[str, tuple[str, str, list[str]]] = {
         mp.setattr(AgentSkill, "model_dump", renamed)
         """,
         "test_wire_body and single and vlmrun",
-        ['*-*"skill_name": "invoice-extraction"*', '*+*"skillName": "invoice-extraction"*'],
+        # A body the description does not allow fails where it is captured, naming each field.
+        [
+            "*ConformanceFailure: POST /v1/openai/chat/completions: the captured request breaks the API description*",
+            "  skills[[]0[]].skillName: Unknown field 'skillName' is not allowed here",
+            "  skills[[]0[]]: Provide at least one of 'skill_id' or 'skill_name'",
+        ],
     ),
     "default-version-changed": (
         """
