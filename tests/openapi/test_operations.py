@@ -71,7 +71,7 @@ def test_status_without_range_or_default_is_undocumented() -> None:
     assert response_key({}, 200) is None
 
 
-CONTENT = {"application/json": {}, "text/*": {}, "application/problem+json": {}}
+CONTENT: dict[str, dict[str, Any]] = {"application/json": {}, "text/*": {}, "application/problem+json": {}}
 
 
 @pytest.mark.parametrize(

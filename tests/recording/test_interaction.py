@@ -36,7 +36,7 @@ def test_request_bodies_of_every_kind_read_as_the_same_bytes(body: Any) -> None:
     ("encoding", "compress"), [("gzip", gzip.compress), ("deflate", zlib.compress)], ids=["gzip", "deflate"]
 )
 def test_a_compressed_response_is_read_decompressed(encoding: str, compress: Any) -> None:
-    response = {
+    response: dict[str, Any] = {
         "status": {"code": 200, "message": "OK"},
         "headers": {"Content-Type": ["application/json"], "Content-Encoding": [encoding]},
         "body": {"string": compress(ANSWER)},
