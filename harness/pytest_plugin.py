@@ -15,6 +15,7 @@ any of them is one line and exit 4, before a test runs.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ CONFORMANCE_MODES = ("fail", "warn", "off")
 
 SCOPE_KEY = pytest.StashKey[Any]()
 REGISTRY_KEY = pytest.StashKey[Any]()
+LONG_REQUESTS_KEY = pytest.StashKey["int | None"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -88,6 +90,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="A folder of your skills the embedded server serves beside the seeded ones; repeatable "
         f"(default: ini vlmrun_skills, then `skills` in {table}).",
     )
+    group.addoption(
+        "--vlmrun-long-requests",
+        type=_polls_option,
+        default=None,
+        metavar="POLLS",
+        help="The embedded server answers every non-streaming chat completion `303 See Other`; its Location "
+        "answers 202 POLLS times, then the completion (default: ini vlmrun_long_requests, else answered at once).",
+    )
+    parser.addini(
+        "vlmrun_long_requests", "POLLS: the embedded server's long requests (--vlmrun-long-requests).", "string"
+    )
     parser.addini("vlmrun_description", "The API description everything judges by (a file).", "string")
     parser.addini("vlmrun_overlays", "OpenAPI Overlay 1.0 files applied to the description, in order.", "linelist")
     parser.addini("vlmrun_skills", "Folders of skills the embedded server serves beside the seeded ones.", "linelist")
@@ -100,6 +113,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "vlmrun: the test calls VLM Run (its cassette gets the harness's rules).")
     try:
         project = _configure_project(config)
+        config.stash[LONG_REQUESTS_KEY] = _long_requests(config)
     except HarnessError as exc:
         # One line, exit 4, before any test runs (a YAML error's own message spans several).
         raise pytest.UsageError(" ".join(line.strip() for line in str(exc).splitlines() if line.strip())) from None
@@ -204,6 +218,27 @@ def _use_description(config: pytest.Config, path: Path | None, overlays: tuple[P
     config.add_cleanup(restore)
 
 
+def _polls_option(text: str) -> int:
+    """POLLS: how many `202`s a long request answers before its result."""
+    if text.isascii() and text.isdigit():
+        return int(text)
+    raise argparse.ArgumentTypeError(f"{text} is not a number of polls: use 0 or more")
+
+
+def _long_requests(config: pytest.Config) -> int | None:
+    """`--vlmrun-long-requests`, else ini `vlmrun_long_requests`; None: completions answered at once."""
+    given: int | None = config.getoption("--vlmrun-long-requests")
+    if given is not None:
+        return given
+    raw = str(config.getini("vlmrun_long_requests")).strip()
+    if not raw:
+        return None
+    try:
+        return _polls_option(raw)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"{config.inipath or '-o'} vlmrun_long_requests: {exc}") from None
+
+
 # -- fixtures --------------------------------------------------------------------------
 
 
@@ -222,7 +257,7 @@ def vlmrun_base_url(request: pytest.FixtureRequest) -> Iterator[str]:
     from harness.reference.app import ServerConfig, create_app
     from harness.reference.server import serve_in_thread
 
-    server = ServerConfig(api_key=_api_key(request.config))
+    server = ServerConfig(api_key=_api_key(request.config), long_requests=request.config.stash[LONG_REQUESTS_KEY])
     with serve_in_thread(create_app(config=server, registry=request.config.stash[REGISTRY_KEY])) as running:
         scope = request.config.stash[SCOPE_KEY]
         scope.add_base_url(running.url)

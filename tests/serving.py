@@ -39,6 +39,8 @@ def harness_serve(key: str, cwd: Path | None = None) -> Iterator[Served]:
         line = proc.stdout.readline()
         match = re.search(r"(http://127\.0\.0\.1:\d+)/v1", line)
         assert match, line
+        # The request log keeps coming: drained, or a full pipe would block the server's own writes.
+        threading.Thread(target=proc.stdout.read, daemon=True).start()
         url = match.group(1)
         deadline = time.monotonic() + 10
         while True:

@@ -38,7 +38,22 @@ def add(sub: Any) -> None:
         metavar="DIR",
         help=f"A folder of your skills, served beside the seeded ones; repeatable (default: `skills` in {TABLE_HINT}).",
     )
+    serve.add_argument(
+        "--long-requests",
+        type=polls,
+        default=None,
+        metavar="POLLS",
+        help="Answer every non-streaming chat completion `303 See Other`, as the API does past its ~150 s "
+        "timeout: its Location answers 202 POLLS times, then the completion (default: answered at once).",
+    )
     add_description_flags(serve)
+
+
+def polls(text: str) -> int:
+    """POLLS: how many `202`s a long request answers before its result."""
+    if text.isascii() and text.isdigit():
+        return int(text)
+    raise argparse.ArgumentTypeError(f"{text} is not a number of polls: use 0 or more")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
         from harness.reference.app import ServerConfig, create_app
 
         key = settings.resolve_api_key(args.api_key, local=settings.LOCAL_API_KEY)
-        app = create_app(config=ServerConfig(api_key=key.value), registry=registry)
+        config = ServerConfig(api_key=key.value, long_requests=args.long_requests)
+        app = create_app(config=config, registry=registry)
     except BaseException:
         listener.close()
         raise

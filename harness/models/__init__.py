@@ -36,8 +36,10 @@ from harness.models.skills import (
     AgentSkill,
     InlineSkill,
     InlineSkillSource,
+    SkillCreateRequest,
     SkillLookupRequest,
     SkillReference,
+    SkillUpdateRequest,
 )
 
 COMPONENTS: Final[dict[str, Any]] = {
@@ -60,6 +62,8 @@ COMPONENTS: Final[dict[str, Any]] = {
     "InlineSkill": InlineSkill,
     "InlineSkillSource": InlineSkillSource,
     "SkillLookupRequest": SkillLookupRequest,
+    "SkillCreateRequest": SkillCreateRequest,
+    "SkillUpdateRequest": SkillUpdateRequest,
 }
 """Schema name in the description -> the model (a class, or an annotated union)."""
 
@@ -87,8 +91,10 @@ __all__ += [
     "AgentSkill",
     "InlineSkill",
     "InlineSkillSource",
+    "SkillCreateRequest",
     "SkillLookupRequest",
     "SkillReference",
+    "SkillUpdateRequest",
 ]
 # registry and base
 __all__ += ["COMPONENTS", "WireModel"]

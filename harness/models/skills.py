@@ -1,4 +1,4 @@
-"""Skills as the description defines them (`AgentSkill` and the skill lookup body).
+"""Skills as the description defines them: `AgentSkill`, and the lookup, create and update bodies.
 
 The two skill shapes are told apart by `type` alone, as the server must: a referenced
 skill may leave `type` out (default `skill_reference`), so anything but `"inline"` is
@@ -17,7 +17,12 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 
 from harness import wire
-from harness.models._base import Base64Str, ClosedModel, OpenModel
+from harness.models._base import Base64Str, ClosedModel, Omittable, OpenModel
+
+CREATE_SOURCE_MESSAGE = (
+    "Provide exactly one of 'file_id' (with 'name' and 'description'), 'prompt', 'session_id' or 'source'"
+)
+UPDATE_SOURCE_MESSAGE = "Provide 'file_id' or 'source', not both"
 
 
 def _sent(model: BaseModel, *names: str) -> dict[str, Any]:
@@ -146,3 +151,47 @@ class SkillLookupRequest(OpenModel):
     def effective_version(self) -> str:
         """The revision asked for: `harness.wire.effective_version` of what was sent."""
         return str(wire.effective_version(_sent(self, "skill_version", "version")))
+
+
+_CREATE_SOURCES = ("file_id", "prompt", "session_id", "source")
+
+
+class SkillCreateRequest(OpenModel):
+    """`POST /v1/skills/create`: exactly one source of the new skill's zip.
+
+    `file_id` (an uploaded zip; `name` and `description` required with it), `prompt` (with
+    an optional `json_schema`), `session_id`, or `source`, the zip itself (the description's
+    Assumption: the Files API behind `file_id` is not modelled). A null source is not given.
+    """
+
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    description: str | None = None
+    file_id: str | None = Field(default=None, min_length=1)
+    prompt: str | None = Field(default=None, min_length=1)
+    json_schema: dict[str, Any] | None = None
+    session_id: str | None = Field(default=None, min_length=1)
+    is_public: Omittable[bool] = False
+    source: InlineSkillSource | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> Self:
+        given = [name for name in _CREATE_SOURCES if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(CREATE_SOURCE_MESSAGE)
+        if given == ["file_id"] and (self.name is None or self.description is None):
+            raise ValueError(CREATE_SOURCE_MESSAGE)
+        return self
+
+
+class SkillUpdateRequest(OpenModel):
+    """`POST /v1/skills/{skill_id}/update`: a new version, from a new zip (`file_id` or `source`) or not."""
+
+    file_id: str | None = Field(default=None, min_length=1)
+    description: str | None = None
+    source: InlineSkillSource | None = None
+
+    @model_validator(mode="after")
+    def _one_zip_at_most(self) -> Self:
+        if self.file_id is not None and self.source is not None:
+            raise ValueError(UPDATE_SOURCE_MESSAGE)
+        return self

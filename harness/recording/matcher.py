@@ -40,9 +40,12 @@ class CanonicalBody:
 _cache: LockedLRU[tuple[str, bytes], CanonicalBody] = LockedLRU(_CACHE_SIZE)
 
 
+_EMPTY = CanonicalBody("empty", None)
+
+
 def _compute(path: str, raw: bytes) -> CanonicalBody:
     if not raw:
-        return CanonicalBody("empty", None)
+        return _EMPTY
     try:
         parsed = json.loads(raw)
     except (ValueError, RecursionError):
@@ -92,7 +95,10 @@ def vlmrun_body(live: Any, recorded: Any) -> None:
         raise AssertionError("canonical bodies differ")
 
 
-def request_key(request: Any) -> tuple[str, str, tuple[tuple[str, str], ...], str]:
+RequestKey = tuple[str, str, tuple[tuple[str, str], ...], str]
+
+
+def request_key(request: Any) -> RequestKey:
     """(method, path, sorted query, canonical body key), kept on the request after the first call."""
     found = getattr(request, _KEY_ATTR, None)
     if isinstance(found, tuple):
@@ -102,6 +108,12 @@ def request_key(request: Any) -> tuple[str, str, tuple[tuple[str, str], ...], st
     with contextlib.suppress(AttributeError):
         setattr(request, _KEY_ATTR, key)
     return key
+
+
+def get_key(uri: str) -> RequestKey:
+    """The key of a body-less GET of `uri`: what a client sends to follow a `303 See Other` there."""
+    parts = urlsplit(uri)
+    return ("GET", parts.path, tuple(sorted(parse_qsl(parts.query))), _EMPTY.key)
 
 
 def vlmrun_request(live: Any, recorded: Any) -> None:

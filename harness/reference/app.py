@@ -2,8 +2,10 @@
 
 It is a faithful stand-in, not a mock that says yes: bodies are validated with the
 description's own schemas, bundles are decoded and checked, skills resolve through a
-versioned registry, and errors use the API's shapes (401/404 `{"detail": str}`, 422
-FastAPI `{"detail": [{loc, msg, type}]}`). Property tests run against it must find nothing.
+versioned registry that create and update add to (`skill_admin`), and errors use the API's
+shapes (401/404/409 `{"detail": str}`, 422 FastAPI `{"detail": [{loc, msg, type}]}`, unknown
+routes and methods `{"detail": "Not Found"}` / `{"detail": "Method Not Allowed"}` as
+FastAPI answers them). Property tests run against it must find nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from urllib.parse import quote
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,7 +33,9 @@ from harness.contract import Contract, load_contract, unicode_violations
 from harness.header_names import REFERENCE_HEADER, RESOLVED_HEADER
 from harness.models import SkillLookupRequest
 from harness.reference.completions import Rejected, chunks, completion, plan_completion, validated
+from harness.reference.long_requests import completions_route
 from harness.reference.registry import Registry, SkillNotFound
+from harness.reference.skill_admin import SkillAdmin
 from harness.settings import LOCAL_API_KEY
 
 _IDENTITY = b"vlmrun-skills-harness reference server"
@@ -47,6 +52,7 @@ class ServerConfig:
     api_key: str = LOCAL_API_KEY
     limits: BundleLimits = DEFAULT_LIMITS
     max_body_bytes: int = MAX_BODY_BYTES
+    long_requests: int | None = None  # POLLS: answer completions 303, then POLLS 202s (long_requests.py)
 
 
 def create_app(
@@ -56,6 +62,7 @@ def create_app(
     reg = registry or Registry.seeded()
     spec = contract or load_contract()
     journal: OrderedDict[str, list[str]] = OrderedDict()
+    admin = SkillAdmin(reg, spec, cfg.limits)
 
     def authed(handler: Handler) -> Handler:
         async def wrapper(request: Request) -> Response:
@@ -108,6 +115,7 @@ def create_app(
         journal[plan.completion_id] = plan.labels
         while len(journal) > JOURNAL_SIZE:
             journal.popitem(last=False)
+        admin.remember_session(plan.session_id, body["messages"])
         if plan.stream:
             events = chunks(plan)
 
@@ -127,7 +135,8 @@ def create_app(
         revs = reg.latest() if query["grouped"] else reg.all()
         key = query["order_by"]
         revs.sort(
-            key=lambda r: (r.name, r.version) if key == "name" else (r.version, r.name), reverse=query["descending"]
+            key=lambda r: (r.name, r.created_at, r.version) if key == "name" else (r.created_at, r.version, r.name),
+            reverse=query["descending"],
         )
         page = revs[query["offset"] : query["offset"] + query["limit"]]
         return JSONResponse([r.info() for r in page])
@@ -149,14 +158,41 @@ def create_app(
             return JSONResponse({"detail": str(exc)}, status_code=404)
         return JSONResponse(rev.info())
 
+    async def create_skill(request: Request) -> Response:
+        try:
+            return JSONResponse(admin.create(await read_json(request)))
+        except Rejected as exc:
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+
+    async def update_skill(request: Request) -> Response:
+        try:
+            return JSONResponse(admin.update(request.path_params["skill_id"], await read_json(request)))
+        except Rejected as exc:
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+        except SkillNotFound as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    async def download_skill(request: Request) -> Response:
+        try:
+            return JSONResponse(admin.download(request.path_params["skill_id"]))
+        except SkillNotFound as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=404)
+
     routes = [
         Route("/v1/health", authed(health), methods=["GET"]),
-        Route("/v1/openai/chat/completions", authed(chat_completions), methods=["POST"]),
+        completions_route(chat_completions, authed, long_requests=cfg.long_requests),
         Route("/v1/skills", authed(list_skills), methods=["GET"]),
         Route("/v1/skills/lookup", authed(lookup_skill), methods=["POST"]),
+        Route("/v1/skills/create", authed(create_skill), methods=["POST"]),
         Route("/v1/skills/{skill_id}", authed(get_skill), methods=["GET"]),
+        Route("/v1/skills/{skill_id}/update", authed(update_skill), methods=["POST"]),
+        Route("/v1/skills/{skill_id}/download", authed(download_skill), methods=["GET"]),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(_IdentifyMiddleware)])
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(_IdentifyMiddleware)],
+        exception_handlers={HTTPException: _http_error},
+    )
     app.state.resolutions = journal
     return app
 
@@ -174,6 +210,13 @@ class _IdentifyMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_marked)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Routing's 404 and 405 as FastAPI writes them: `{"detail": "Not Found"}`, `Allow` kept."""
+    if not isinstance(exc, HTTPException):  # only HTTPException is routed here
+        raise exc
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 def _too_deep(value: Any, limit: int) -> bool:

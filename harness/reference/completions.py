@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from harness.bundles import BundleLimits, decode_bundle
+from harness.bundles import DEFAULT_LIMITS, BundleLimits, decode_bundle
+from harness.bundles.decode import decode_base64
 from harness.canonical import canonicalize
 from harness.contract import Contract, Loc, Violation
 from harness.errors import BundleError
@@ -29,6 +30,7 @@ from harness.models import (
 )
 from harness.reference.registry import Registry, SkillNotFound
 from harness.reference.schema_instances import structured_content, text_content
+from harness.wire import iter_bundle_slots
 
 CREATED = 1_767_225_600  # 2026-01-01T00:00:00Z: fixed so answers are reproducible
 W = TypeVar("W", bound=WireModel)
@@ -59,21 +61,61 @@ class Rejected(Exception):
         super().__init__(detail)
 
 
-def validated(model: type[W], body: Any, contract: Contract, schema: str) -> W:
+_COMBINATORS = frozenset({"anyof", "not"})  # `harness.openapi.validation`'s types for `anyOf` and `not`
+
+
+def validated(
+    model: type[W],
+    body: Any,
+    contract: Contract,
+    schema: str,
+    *,
+    bundles: Mapping[Loc, Any] | None = None,
+    limits: BundleLimits = DEFAULT_LIMITS,
+    combinator_message: str | None = None,
+) -> W:
     """`body` judged by the description's `schema`, then read into `model`; `Rejected` (422) if refused.
 
     The description in use is the judge: the models mirror the packaged description, and a
     value a wider one allows (an overlay's new `model`) is kept as sent (`WireModel.from_accepted`).
     A body whose shape the models cannot hold at all still gets their refusal, in the same
     422 shape, because the server cannot act on what it cannot read.
+
+    Two rewordings keep the 422s in the API's terms. A violation at one of `bundles`' places
+    (loc -> the value sent there) that the bundle decoder refuses too is a bundle error,
+    `type: bundle.<code>`, like every other (bad base64 fails `format: byte` first). A
+    combinator failing at the top (`anyOf`, `not`: which keys go together) is worded by the
+    caller, who knows what it means (`combinator_message`), instead of quoting the schema.
     """
     violations = contract.violations(schema, body)
     if violations:
-        raise Rejected(422, [v.as_detail() for v in violations])
+        worded = [_bundle_worded(v, bundles or {}, limits) for v in violations]
+        if combinator_message is not None:
+            worded = [
+                Violation((), combinator_message, "value_error") if not v.loc and v.type in _COMBINATORS else v
+                for v in worded
+            ]
+        raise Rejected(422, [v.as_detail() for v in worded])
     try:
         return model.from_accepted(body)
     except ValidationError as exc:
         raise Rejected(422, model_details(exc)) from exc
+
+
+def bundle_violation(loc: Loc, exc: BundleError) -> Violation:
+    """A bundle the decoder refused, as a 422 item naming where it sat."""
+    return Violation(loc, _bundle_message(exc), f"bundle.{exc.code}")
+
+
+def _bundle_worded(violation: Violation, bundles: Mapping[Loc, Any], limits: BundleLimits) -> Violation:
+    sent = bundles.get(violation.loc)
+    if not isinstance(sent, str):
+        return violation
+    try:
+        decode_base64(sent, limits=limits)
+    except BundleError as exc:
+        return bundle_violation(violation.loc, exc)
+    return violation
 
 
 def model_details(exc: ValidationError) -> list[dict[str, Any]]:
@@ -83,7 +125,8 @@ def model_details(exc: ValidationError) -> list[dict[str, Any]]:
 
 def plan_completion(body: Any, contract: Contract, registry: Registry, limits: BundleLimits) -> Plan:
     """Validate and resolve a body, or raise `Rejected` with the API's status and detail."""
-    request = validated(ChatCompletionRequest, body, contract, "ChatCompletionRequest")
+    slots = {slot.loc: slot.data for slot in iter_bundle_slots(body)}
+    request = validated(ChatCompletionRequest, body, contract, "ChatCompletionRequest", bundles=slots, limits=limits)
     bundle_violations: list[Violation] = []
     labels: list[str] = []
     resolved: list[dict[str, str]] = []
@@ -94,7 +137,7 @@ def plan_completion(body: Any, contract: Contract, registry: Registry, limits: B
             try:
                 bundle = decode_bundle(skill.effective_data, limits=limits)
             except BundleError as exc:
-                bundle_violations.append(Violation(loc, _bundle_message(exc), f"bundle.{exc.code}"))
+                bundle_violations.append(bundle_violation(loc, exc))
                 continue
             name = skill.name or bundle.skill.name
             labels.append(f"{name}@inline:{bundle.digest.split(':', 1)[1][:12]}")

@@ -15,10 +15,15 @@ surface as a 404 far from its cause.
 A team's skills are served beside the seeded ones; a team skill named like a seeded one
 replaces it, every revision: their folder is the truth for their skill, and mixing two
 sources' revisions would make `latest` depend on dates nobody chose together.
+
+Skills created or updated over HTTP (`skill_admin`) are `append`ed: each new revision is
+the newest of its name whatever its date, so `latest` moves to it and every older version
+still resolves by its pin or its id. They live as long as the process.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import uuid
@@ -53,9 +58,16 @@ class SkillRevision:
     schema: dict[str, Any] | None = field(default=None, repr=False)
     folder: Path | None = field(default=None, compare=False)
     """Where it was read from (None: built in code): named when two revisions clash."""
+    created: str | None = None
+    """When it was created (RFC 3339, UTC); None: midnight of its version's date."""
+    is_public: bool = True
+    zip_bytes: bytes | None = field(default=None, repr=False, compare=False)
+    """The zip exactly as uploaded; None: built from `files` (deterministically)."""
 
     @property
     def created_at(self) -> str:
+        if self.created is not None:
+            return self.created
         day = self.version[:8]
         return f"{day[:4]}-{day[4:6]}-{day[6:8]}T00:00:00Z"
 
@@ -68,13 +80,13 @@ class SkillRevision:
             "skill_version": self.version,
             "skill_uri": f"skills/{self.name}/{self.version}",
             "status": "completed",
-            "is_public": True,
+            "is_public": self.is_public,
             "created_at": self.created_at,
             "updated_at": self.created_at,
         }
 
     def bundle(self) -> bytes:
-        return build_bundle(self.files)
+        return self.zip_bytes if self.zip_bytes is not None else build_bundle(self.files)
 
 
 class Registry:
@@ -87,6 +99,7 @@ class Registry:
             self.add(rev)
 
     def add(self, rev: SkillRevision) -> None:
+        """A revision read from disk: its name's revisions stay ordered by version (date first)."""
         revs = self._by_name.setdefault(rev.name, [])
         for other in revs:
             if other.version == rev.version:
@@ -95,6 +108,18 @@ class Registry:
         revs.append(rev)
         revs.sort(key=lambda r: r.version)
         self._by_id[rev.id] = rev
+
+    def append(self, rev: SkillRevision) -> None:
+        """A revision made now (create, update): the newest of its name, whatever its version's date."""
+        revs = self._by_name.setdefault(rev.name, [])
+        if rev.id in self._by_id or any(other.version == rev.version for other in revs):
+            raise ValueError(f"Skill {rev.name!r} already has a revision {rev.version!r}")
+        revs.append(rev)
+        self._by_id[rev.id] = rev
+
+    def revisions(self, name: str) -> list[SkillRevision]:
+        """Every revision of the skill `name`, oldest first (none: an unknown name)."""
+        return list(self._by_name.get(name, ()))
 
     @classmethod
     def from_dirs(cls, *dirs: str | os.PathLike[str]) -> Registry:
@@ -150,6 +175,22 @@ class Registry:
         raise SkillNotFound(f"Skill {name!r} has no version {version!r} (known versions: {known})")
 
 
+def revision_id(name: str, version: str) -> str:
+    """A revision's id: a UUID derived from its name and version, so the same revision keeps its id."""
+    return str(uuid.uuid5(_NAMESPACE, f"{name}@{version}"))
+
+
+def new_version(name: str, digest: str, previous: str | None, day: str) -> str:
+    """`YYYYMMDD-<hash>` for a revision made on `day` (`YYYYMMDD`).
+
+    The docs give the shape only (docs.vlm.run/skills/usage/version-pinning); the hash here
+    covers the content digest and the version before, so the same files sent again make a
+    new version, not a clash with an older one.
+    """
+    seed = f"{name}\n{previous or ''}\n{digest}".encode()
+    return f"{day}-{hashlib.sha256(seed).hexdigest()[:8]}"
+
+
 def load_dir(root: Path) -> list[SkillRevision]:
     """Every revision under a registry folder (see the module docstring for the layout)."""
     if not root.is_dir():
@@ -190,7 +231,7 @@ def load_revision(folder: Path, *, version: str | None) -> SkillRevision:
         match = VERSION_RE.match(declared)
         version = declared if match else f"19800101-{digest.split(':', 1)[1][:8]}"
     return SkillRevision(
-        id=str(uuid.uuid5(_NAMESPACE, f"{meta.name}@{version}")),
+        id=revision_id(meta.name, version),
         name=meta.name,
         description=meta.description,
         version=version,

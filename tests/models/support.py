@@ -54,6 +54,8 @@ SCHEMA_NAMES = sorted(request_schemas())
 _REAL_OPERATIONS = {
     "ChatCompletionRequest": (COMPLETIONS_PATH, "POST"),
     "SkillLookupRequest": ("/v1/skills/lookup", "POST"),
+    "SkillCreateRequest": ("/v1/skills/create", "POST"),
+    "SkillUpdateRequest": ("/v1/skills/{skill_id}/update", "POST"),
 }
 _SYNTHETIC_PREFIX = "/__components__/"
 

@@ -100,8 +100,8 @@ def test_unknown_skills_and_pins_are_404_naming_skill_and_version(
 
 
 BAD_BUNDLES = {
-    "not_base64": ("not base64!", "format_error"),  # the description's `format: byte`
-    "url_safe_alphabet": (base64.urlsafe_b64encode(b"\xfb\xff" * 30).decode(), "format_error"),
+    "not_base64": ("not base64!", "bundle.invalid_base64"),  # fails the description's `format: byte` first
+    "url_safe_alphabet": (base64.urlsafe_b64encode(b"\xfb\xff" * 30).decode(), "bundle.invalid_base64"),
     "not_a_zip": (base64.b64encode(b"plain text").decode(), "bundle.not_a_zip"),
     "no_skill_md": (_zip({"README.md": b"hi"}), "bundle.missing_skill_md"),
     "zip_slip": (_zip({"SKILL.md": b"---\nname: a\ndescription: b\n---\n", "../evil.sh": b"x"}), "bundle.unsafe_path"),
@@ -118,7 +118,7 @@ BAD_BUNDLES = {
         ),
         "bundle.compression_ratio",
     ),
-    "empty": ("", "string_too_short"),
+    "empty": ("", "bundle.empty"),  # fails the description's `minLength: 1` first
 }
 
 
@@ -135,6 +135,29 @@ def test_bad_bundles_are_422_naming_source_data(client: TestClient, case: str) -
     assert detail["loc"] == ["body", "skills", 1, "source", "data"]
     assert detail["type"] == kind
     assert load_contract().violations("HTTPValidationError", r.json()) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "msg"),
+    [
+        (
+            "not base64!",
+            "Invalid skill bundle: base64 has whitespace or a line break at offset 3: send it unwrapped "
+            "(base64.b64encode)",
+        ),
+        (
+            base64.urlsafe_b64encode(b"\xfb\xff" * 30).decode(),
+            "Invalid skill bundle: base64 uses the URL-safe alphabet ('-' at offset 0): use '+' and '/' instead",
+        ),
+        ("", "Invalid skill bundle: bundle is empty: source.data must be a base64-encoded zip"),
+    ],
+    ids=["not_base64", "url_safe_alphabet", "empty"],
+)
+def test_bundles_the_schema_refuses_are_bundle_errors_too(client: TestClient, data: str, msg: str) -> None:
+    """`format: byte` and `minLength` refuse these before the decoder runs; the 422 still says why in bundle terms."""
+    r = client.post(COMPLETIONS, headers=AUTH, json=_body([{"type": "inline", "bundle": data}]))
+    kind = "bundle.empty" if not data else "bundle.invalid_base64"
+    assert r.json() == {"detail": [{"loc": ["body", "skills", 0, "bundle"], "msg": msg, "type": kind}]}
 
 
 def test_bad_bundle_under_the_legacy_key_names_bundle(client: TestClient) -> None:
@@ -250,10 +273,22 @@ def test_lookup_needs_a_name_or_id(client: TestClient) -> None:
     assert r.json()["detail"][0]["msg"] == "Provide at least one of 'name' or 'id'"
 
 
-def test_unsupported_methods_are_405_with_allow(client: TestClient) -> None:
-    r = client.delete(COMPLETIONS, headers=AUTH)
-    assert r.status_code == 405
-    assert r.headers["allow"] == "POST"
+@pytest.mark.parametrize(
+    ("path", "allow"), [("/v1/skills/lookup", {"POST"}), ("/v1/skills/x/download", {"GET", "HEAD"})]
+)
+def test_unsupported_methods_are_405_with_allow_as_fastapi_answers(
+    client: TestClient, path: str, allow: set[str]
+) -> None:
+    r = client.delete(path, headers=AUTH)
+    allowed = set(r.headers["allow"].split(", "))  # Starlette lists them from a set: any order
+    assert (r.status_code, r.json(), allowed) == (405, {"detail": "Method Not Allowed"}, allow)
+
+
+@pytest.mark.parametrize("headers", [AUTH, {}])
+def test_unknown_routes_are_404_as_fastapi_answers(client: TestClient, headers: dict[str, str]) -> None:
+    """Routing comes before the key check, as in FastAPI."""
+    r = client.get("/v1/skills/x/versions", headers=headers)
+    assert (r.status_code, r.json(), r.headers["content-type"]) == (404, {"detail": "Not Found"}, "application/json")
 
 
 def test_the_embedded_server_turns_off_nagle_on_its_connections() -> None:

@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from harness.bundles import build_bundle
 from harness.errors import UsageError
-from harness.reference.registry import Registry, SkillNotFound, load_dir
+from harness.reference.registry import (
+    VERSION_RE,
+    Registry,
+    SkillNotFound,
+    SkillRevision,
+    load_dir,
+    new_version,
+    revision_id,
+)
 
 SKILL_MD = "---\nname: {name}\ndescription: Does {name} things\n{extra}---\n# {name}\n"
 
@@ -154,3 +165,41 @@ def test_revision_bundles_are_real_bundles() -> None:
 
     rev = Registry.seeded().resolve(skill_name="invoice-extraction")
     assert decode_bundle(encode_bundle(rev.bundle())).digest == rev.digest
+
+
+def _made_now(of: SkillRevision, version: str) -> SkillRevision:
+    return replace(of, id=revision_id(of.name, version), version=version, created="2026-01-01T00:00:00.000000Z")
+
+
+def test_an_appended_revision_is_latest_whatever_its_date_and_older_pins_still_resolve() -> None:
+    reg = Registry.seeded()
+    newest = reg.resolve(skill_name="patient-referral")
+    made = _made_now(newest, "20200101-00000001")  # dated before every seeded revision
+    reg.append(made)
+    assert reg.resolve(skill_name="patient-referral") is made
+    assert reg.resolve(skill_name="patient-referral", version=newest.version) is newest
+    assert reg.resolve(skill_id=newest.id) is newest
+    assert [r.version for r in reg.revisions("patient-referral")] == [
+        "20260219-abc123",
+        "20260408-9c3a43f5",
+        "20200101-00000001",
+    ]
+    assert made.info()["created_at"] == "2026-01-01T00:00:00.000000Z"
+    with pytest.raises(ValueError, match=r"^Skill 'patient-referral' already has a revision '20200101-00000001'$"):
+        reg.append(made)
+
+
+def test_new_versions_are_dated_and_differ_with_the_version_before() -> None:
+    digest = "sha256:" + "0" * 64
+    first = new_version("demo", digest, None, "20261127")
+    again = new_version("demo", digest, first, "20261127")
+    assert first == new_version("demo", digest, None, "20261127")
+    assert re.fullmatch(r"20261127-[0-9a-f]{8}", first)
+    assert again != first
+    assert VERSION_RE.match(first)
+
+
+def test_an_uploaded_zip_is_served_as_uploaded() -> None:
+    rev = Registry.seeded().resolve(skill_name="invoice-extraction")
+    assert replace(rev, zip_bytes=b"PK exact bytes").bundle() == b"PK exact bytes"
+    assert rev.bundle() == build_bundle(rev.files)
