@@ -31,7 +31,7 @@ def test_recorded_cassettes_pass_one_case_each(tmp_path: Path) -> None:
     step, result = cassettes_step([copy_cassettes(tmp_path)], load_contract())
     assert step.status == "passed"
     assert result is not None
-    assert len(step.cases) == result.files == 22
+    assert len(step.cases) == result.files == 28
 
 
 def test_a_drifted_cassette_fails_and_names_what_to_re_record(tmp_path: Path) -> None:
@@ -107,10 +107,14 @@ def test_a_run_in_which_every_answer_was_401_is_an_error_not_a_pass(tmp_path: Pa
     assert result is not None
     assert result.refused == [
         "GET /v1/health",
+        "GET /v1/openai/chat/completions",
         "GET /v1/skills",
         "GET /v1/skills/{skill_id}",
+        "GET /v1/skills/{skill_id}/download",
         "POST /v1/openai/chat/completions",
+        "POST /v1/skills/create",
         "POST /v1/skills/lookup",
+        "POST /v1/skills/{skill_id}/update",
     ]
 
 

@@ -81,8 +81,9 @@ BUNDLES = {
     "overlapping_entries": (b64(overlapping_entries(20)), "bundle.corrupt"),
     "empty_zip": (b64(raw_zip([])), "bundle.missing_skill_md"),
     "yaml_alias_bomb": (b64(raw_zip([("SKILL.md", alias_bomb_skill_md())])), "bundle.missing_name"),
-    "mime_wrapped_base64": (base64.encodebytes(raw_zip([SKILL])).decode(), "format_error"),
-    "data_url": ("data:application/zip;base64," + b64(raw_zip([SKILL])), "format_error"),
+    # These two fail `format: byte` first; the 422 words them as the bundle errors they are.
+    "mime_wrapped_base64": (base64.encodebytes(raw_zip([SKILL])).decode(), "bundle.invalid_base64"),
+    "data_url": ("data:application/zip;base64," + b64(raw_zip([SKILL])), "bundle.invalid_base64"),
     "bad_padding_bits": ("UEr=", "bundle.invalid_base64"),  # valid to `format: byte`, not canonical
 }
 

@@ -176,22 +176,43 @@ def test_applying_the_proposal_leaves_no_drift(tmp_path: Path, packaged: Contrac
 
 def test_the_description_diff_shows_exactly_the_additions(tmp_path: Path, packaged: Contract) -> None:
     """Headers are added too, but the description diff compares no response headers. A new enum
-    value in a response is what clients must be told about, and the diff says so."""
+    value in a response is what clients must be told about, and the diff says so. `ChatCompletion`
+    answers both the completions POST (200) and its poll (GET, 200 and 201): one proposed action
+    changes each of those responses, and the diff reports each one."""
     overlay = propose_overlay(verify([drifted_cassettes(tmp_path)], packaged), packaged)
     changes = diff_documents(packaged.document, apply_overlay(packaged.document, overlay, source="proposal.yaml"))
-    assert sorted((c.id, c.json_path) for c in changes) == [
-        ("response-non-success-status-added", ""),
-        ("response-optional-property-added", "choices[*].logprobs"),
-        ("response-optional-property-added", "data.service_tier"),
-        ("response-optional-property-added", "x_vendor_trace"),
-        ("response-property-enum-value-added", "choices[*].finish_reason"),
+    post, poll = "POST /v1/openai/chat/completions", "GET /v1/openai/chat/completions"
+    added, enum = "response-optional-property-added", "response-property-enum-value-added"
+    assert sorted((c.id, c.operation, c.path) for c in changes) == [
+        ("response-non-success-status-added", post, "response 429"),
+        (added, poll, "response 200 application/json: choices[*].logprobs"),
+        (added, poll, "response 200 application/json: x_vendor_trace"),
+        (added, poll, "response 201 application/json: choices[*].logprobs"),
+        (added, poll, "response 201 application/json: x_vendor_trace"),
+        (added, post, "response 200 application/json: choices[*].logprobs"),
+        (added, post, "response 200 application/json: x_vendor_trace"),
+        (added, post, "response 200 text/event-stream: data.service_tier"),
+        (enum, poll, "response 200 application/json: choices[*].finish_reason"),
+        (enum, poll, "response 201 application/json: choices[*].finish_reason"),
+        (enum, post, "response 200 application/json: choices[*].finish_reason"),
     ]
-    assert [c.id for c in changes if c.breaking] == ["response-property-enum-value-added"]  # clients meet a new value
+    assert sorted((c.operation, c.path) for c in changes if c.breaking) == [  # clients meet a new value
+        (poll, "response 200 application/json: choices[*].finish_reason"),
+        (poll, "response 201 application/json: choices[*].finish_reason"),
+        (post, "response 200 application/json: choices[*].finish_reason"),
+    ]
+    assert {(c.id, c.json_path) for c in changes} == {
+        ("response-non-success-status-added", ""),
+        (added, "choices[*].logprobs"),
+        (added, "data.service_tier"),
+        (added, "x_vendor_trace"),
+        (enum, "choices[*].finish_reason"),
+    }
 
 
 def test_no_drift_proposes_nothing(packaged: Contract) -> None:
     result = verify([SCENARIO_CASSETTES], packaged)
-    assert result.files == 22
+    assert (result.files, result.interactions) == (28, 50)
     assert propose_overlay(result, packaged) is None
 
 

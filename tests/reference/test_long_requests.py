@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
@@ -36,8 +37,9 @@ def long_client() -> Iterator[TestClient]:
         yield c
 
 
-def _conforms(response: httpx.Response) -> None:
-    """The answer judged by the description, as a recorded interaction would be."""
+def _conforms(response: httpx.Response | httpx2.Response) -> None:
+    """The answer judged by the description, as a recorded interaction would be (Starlette's
+    TestClient answers with httpx2's Response, a served process with httpx's)."""
     request = response.request
     recorded = Interaction(
         RecordedRequest(request.method, str(request.url), {}, request.content),

@@ -13,6 +13,8 @@ from harness.contract import default_description_path
 from tests.specdiff._pairs import Doc, mutated, prop, schema
 
 CHAT = "POST /v1/openai/chat/completions"
+POLL = "GET /v1/openai/chat/completions"  # pollChatCompletion answers a ChatCompletion with 200 and 201
+HEALTH = "GET /v1/health"
 
 
 def main(args: list[str]) -> int:
@@ -47,7 +49,8 @@ def warn_only(tmp_path: Path) -> str:
 
 @pytest.fixture
 def breaking(tmp_path: Path) -> str:
-    return _write(tmp_path / "err.yaml", mutated(lambda d: schema(d, "ChatCompletion")["required"].remove("usage")))
+    """One breaking change: `Health` answers one operation only (a `ChatCompletion` change shows three times)."""
+    return _write(tmp_path / "err.yaml", mutated(lambda d: schema(d, "Health")["required"].remove("status")))
 
 
 def test_identical_exits_0(base: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,9 +81,9 @@ def test_waived_changes_do_not_fail(
     waivers.write_text(
         "version: 1\nwaivers:\n"
         "  - id: response-property-became-optional\n"
-        f"    operation: {CHAT}\n"
-        "    path: 'response 200 application/json: usage'\n"
-        "    reason: usage may be null now\n"
+        f"    operation: {HEALTH}\n"
+        "    path: 'response 200 application/json: status'\n"
+        "    reason: status may be left out now\n"
         "  - id: api-removed-without-deprecation\n"
         "    operation: GET /v1/health\n"
         "    path: endpoint\n"
@@ -89,7 +92,7 @@ def test_waived_changes_do_not_fail(
     assert main([base, breaking, "--waivers", str(waivers), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [(c["id"], c["waived"], c["waiver_reason"]) for c in data["changes"]] == [
-        ("response-property-became-optional", True, "usage may be null now")
+        ("response-property-became-optional", True, "status may be left out now")
     ]
     assert [w["index"] for w in data["unused_waivers"]] == [1]
 
@@ -174,9 +177,9 @@ def test_one_change_is_one_change(base: str, breaking: str, tmp_path: Path, caps
     assert out.read_text() == (
         "1 change: 1 error, 0 warnings, 0 info\n"
         f"error\t[response-property-became-optional] at {breaking}\n"
-        f"\tin API {CHAT}\n"
-        "\t\tresponse 200 application/json: usage\n"
-        "\t\tthe response property 'usage' became optional for the status 200\n"
+        f"\tin API {HEALTH}\n"
+        "\t\tresponse 200 application/json: status\n"
+        "\t\tthe response property 'status' became optional for the status 200\n"
     )
 
 
@@ -214,9 +217,11 @@ def test_githubactions_annotations_carry_the_line_of_the_changed_schema(
         f"::warning title=request-property-default-value-changed,file=new.yaml,line={reference}::in API {CHAT} "
         "request body: skills[*].skill_version: the request property 'skills[*].skill_version' default value "
         "changed from 'latest' to 'stable' (in oneOf SkillReference)\n"
-        f"::notice title=response-property-enum-value-removed,file=new.yaml,line={finish}::in API {CHAT} "
-        "response 200 application/json: choices[*].finish_reason: removed the enum value 'length' from the "
-        "response property 'choices[*].finish_reason' for the status 200\n"
+    ) + "".join(  # `Choice` answers the POST and the poll's 200 and 201: one notice each, all at its line
+        f"::notice title=response-property-enum-value-removed,file=new.yaml,line={finish}::in API {operation} "
+        f"response {status} application/json: choices[*].finish_reason: removed the enum value 'length' from the "
+        f"response property 'choices[*].finish_reason' for the status {status}\n"
+        for operation, status in ((POLL, "200"), (POLL, "201"), (CHAT, "200"))
     )
 
 
@@ -229,10 +234,11 @@ def test_a_json_description_gets_lines_too(tmp_path: Path, capsys: pytest.Captur
     usage = _line_of(text, '"ChatCompletion": {', '"usage": {')
     argv = [str(tmp_path / "old.json"), str(tmp_path / "new.json"), "--format", "githubactions"]
     assert main(argv) == 1
-    assert capsys.readouterr().out == (
+    assert capsys.readouterr().out == "".join(  # one error per response that answers a ChatCompletion
         f"::error title=response-property-became-optional,file={tmp_path / 'new.json'},line={usage}::in API "
-        f"{CHAT} response 200 application/json: usage: the response property 'usage' became optional for the "
-        "status 200\n"
+        f"{operation} response {status} application/json: usage: the response property 'usage' became optional "
+        f"for the status {status}\n"
+        for operation, status in ((POLL, "200"), (POLL, "201"), (CHAT, "200"))
     )
 
 

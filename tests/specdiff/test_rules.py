@@ -14,6 +14,8 @@ from tests.specdiff._pairs import CHAT, Doc, Mutation, facts, mutated, prop, rea
 SKILLS = "GET /v1/skills"
 LOOKUP = "POST /v1/skills/lookup"
 GET_SKILL = "GET /v1/skills/{skill_id}"
+UPDATE = "POST /v1/skills/{skill_id}/update"
+POLL = "GET /v1/openai/chat/completions"  # pollChatCompletion: its 200 and 201 answer a ChatCompletion too
 OK = "response 200 application/json"
 
 
@@ -40,6 +42,11 @@ def _set(*keys: str, value: Any) -> Mutation:
 
 def _do(fn: Any) -> Mutation:
     return fn  # type: ignore[no-any-return]
+
+
+def _polled(rule: str, level: str, json_path: str) -> set[tuple[str, str, str, str]]:
+    """The same change where the poll answers the completion: a `ChatCompletion` change shows at each response."""
+    return {(rule, level, POLL, f"response {status} application/json: {json_path}") for status in ("200", "201")}
 
 
 def _add_required(doc: Doc, name: str, schema_name: str, default: Any = None) -> None:
@@ -233,6 +240,7 @@ CASES = [
                 schema(d, "ChatCompletion")["required"].remove("session_id"),
             )
         ),
+        also=_polled("response-required-property-removed", "ERR", "session_id"),
     ),
     Case(
         "response-property-became-optional",
@@ -240,6 +248,7 @@ CASES = [
         CHAT,
         f"{OK}: usage",
         _do(lambda d: schema(d, "ChatCompletion")["required"].remove("usage")),
+        also=_polled("response-property-became-optional", "ERR", "usage"),
     ),
     Case(
         "response-property-became-nullable",
@@ -247,6 +256,7 @@ CASES = [
         CHAT,
         f"{OK}: session_id",
         _do(lambda d: prop(d, "ChatCompletion", "session_id").update(type=["string", "null"])),
+        also=_polled("response-property-became-nullable", "ERR", "session_id"),
     ),
     Case(
         "response-property-type-changed",
@@ -254,6 +264,7 @@ CASES = [
         CHAT,
         f"{OK}: choices[*].index",
         _do(lambda d: schema(d, "Choice")["properties"]["index"].update(type="string")),
+        also=_polled("response-property-type-changed", "ERR", "choices[*].index"),
     ),
     Case(
         "response-property-one-of-added",
@@ -261,6 +272,7 @@ CASES = [
         CHAT,
         f"{OK}: usage",
         _do(lambda d: prop(d, "ChatCompletion", "usage")["oneOf"].append({"type": "string"})),
+        also=_polled("response-property-one-of-added", "ERR", "usage"),
     ),
     Case(
         "response-body-one-of-added",
@@ -299,6 +311,7 @@ CASES = [
         CHAT,
         f"{OK}: choices[*].finish_reason",
         _do(lambda d: schema(d, "Choice")["properties"]["finish_reason"]["enum"].insert(0, "function_call")),
+        also=_polled("response-property-enum-value-added", "WARN", "choices[*].finish_reason"),
     ),
     Case(
         "response-optional-property-removed",
@@ -306,6 +319,7 @@ CASES = [
         CHAT,
         f"{OK}: system_fingerprint",
         _do(lambda d: schema(d, "ChatCompletion")["properties"].pop("system_fingerprint")),
+        also=_polled("response-optional-property-removed", "WARN", "system_fingerprint"),
     ),
     Case(
         "response-property-default-value-changed",
@@ -317,6 +331,7 @@ CASES = [
         also={
             ("response-property-default-value-changed", "INFO", LOOKUP, f"{OK}: is_public"),
             ("response-property-default-value-changed", "INFO", SKILLS, f"{OK}: [*].is_public"),
+            ("response-property-default-value-changed", "INFO", UPDATE, f"{OK}: is_public"),
         },
     ),
     Case(
@@ -325,6 +340,7 @@ CASES = [
         CHAT,
         f"{OK}: object",
         _do(lambda d: prop(d, "ChatCompletion", "object").update(const="chat.completion.v2")),
+        also=_polled("response-property-const-changed", "ERR", "object"),
     ),
     Case(
         "response-property-max-length-increased",
@@ -340,6 +356,7 @@ CASES = [
         CHAT,
         f"{OK}: choices[*].finish_reason",
         _do(lambda d: schema(d, "Choice")["properties"]["finish_reason"].pop("enum")),
+        also=_polled("response-property-enum-removed", "WARN", "choices[*].finish_reason"),
     ),
     Case(
         "response-property-const-removed",
@@ -347,6 +364,7 @@ CASES = [
         CHAT,
         f"{OK}: choices[*].message.role",
         _do(lambda d: schema(d, "Choice")["properties"]["message"]["properties"].update(role={"type": "string"})),
+        also=_polled("response-property-const-removed", "ERR", "choices[*].message.role"),
     ),
     Case(
         "api-removed-without-deprecation",
@@ -446,9 +464,13 @@ def test_a_change_carries_its_instance_path_direction_and_branch() -> None:
 
 
 def test_response_changes_name_the_status() -> None:
-    (change,) = run(real(), mutated(lambda d: schema(d, "ChatCompletion")["required"].remove("usage")))
-    assert change.text == "the response property 'usage' became optional for the status 200"
-    assert (change.json_path, change.direction) == ("usage", "response")
+    changes = run(real(), mutated(lambda d: schema(d, "ChatCompletion")["required"].remove("usage")))
+    assert [(c.operation, c.text) for c in changes] == [
+        (POLL, "the response property 'usage' became optional for the status 200"),
+        (POLL, "the response property 'usage' became optional for the status 201"),
+        (CHAT, "the response property 'usage' became optional for the status 200"),
+    ]
+    assert {(c.json_path, c.direction) for c in changes} == {("usage", "response")}
 
 
 def test_parameter_and_endpoint_changes_are_not_in_a_body() -> None:
