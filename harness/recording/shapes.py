@@ -9,30 +9,12 @@ the harness validates with.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
+
+from harness.openapi.json_types import json_type
 
 _MAX_DEPTH = 32  # deeper values count by their type only
 _ORDER = ("object", "array", "string", "number", "integer", "boolean", "null")
-
-
-def json_type(value: Any) -> str:
-    """The JSON Schema type of a value parsed from JSON."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, list | tuple):
-        return "array"
-    return "string"  # not JSON: shown as text
 
 
 class Shape:

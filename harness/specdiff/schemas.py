@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.openapi.json_types import json_type
 from harness.openapi.pointer import ref_chain, ref_name
 
 MAX_ALLOF_DEPTH = 16
@@ -128,19 +129,7 @@ def _value_types(raw: Mapping[str, Any]) -> frozenset[str] | None:
     values = [raw["const"]] if "const" in raw else raw.get("enum")
     if not isinstance(values, list):
         return None
-    return frozenset(_json_type(v) for v in values if v is not None)
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
+    return frozenset(json_type(v) for v in values if v is not None)
 
 
 def _is_null_only(node: Any) -> bool:
