@@ -1,10 +1,11 @@
 """The rules for one recorded exchange, judged against today's API description.
 
 Request: operation (path templates, also as suffixes of a prefixed path), query and path
-parameters, JSON body. Response: status, media type, JSON body, or each server-sent event
-and the JSON its `data` carries. Findings name a JSON location and stay short. What the
-description means is asked of the contract (`harness.openapi`); which interactions of a
-cassette are judged, and the report, are `cassette_check`'s.
+parameters, JSON body. Response: status, declared headers (required ones present, values
+valid), media type, JSON body, or each server-sent event and the JSON its `data` carries.
+Findings name a JSON location and stay short. What the description means is asked of the
+contract (`harness.openapi`); which interactions of a cassette are judged, and the report,
+are `cassette_check`'s.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from harness.contract import Contract, Loc, Violation
-from harness.openapi.operations import OperationMatch, documented_methods, is_json_media, pick_media
+from harness.openapi.operations import OperationMatch, documented_methods, is_json_media, parameter_value, pick_media
 from harness.openapi.request_check import request_violations
 from harness.openapi.sse import parse_sse
 from harness.openapi.violations import loc_path, short
@@ -82,6 +83,7 @@ class _Checker:
             self.add("response", "status", msg, "undocumented_status")
             return
         key, declared = found
+        self.headers(declared)
         content = declared.get("content") or {}
         picked = pick_media(content, res.content_type)
         if picked is None:
@@ -96,6 +98,28 @@ class _Checker:
             self.events(res.body, schema)
         elif is_json_media(picked):
             self.json_value("response", (), res.body, schema)
+
+    def headers(self, declared: Mapping[str, Any]) -> None:
+        """Each header the response declares: present when required, its value valid against its schema."""
+        sent = {name.lower(): values for name, values in self.ix.response.headers.items()}
+        for name, spec in (declared.get("headers") or {}).items():
+            spec = self.contract.deref(spec)
+            if not isinstance(spec, Mapping) or str(name).lower() == "content-type":  # OpenAPI ignores that one
+                continue
+            values = sent.get(str(name).lower())
+            if not values:
+                if spec.get("required"):
+                    self.add("response", ("headers", name), f"Required header {name!r} is missing", "missing_header")
+                continue
+            schema = spec.get("schema")
+            if not isinstance(schema, Mapping):
+                continue
+            try:
+                value = parameter_value(str(values[0]), schema)
+            except ValueError as exc:
+                self.add("response", ("headers", name), str(exc), "schema")
+                continue
+            self.violations("response", ("headers", name), schema, value)
 
     def events(self, body: bytes, schema: Mapping[str, Any]) -> None:
         events, truncated = parse_sse(body)

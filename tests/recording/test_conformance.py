@@ -551,3 +551,23 @@ def test_recorded_traffic_may_send_bad_requests_the_api_rejected() -> None:
     ok = Interaction(request, RecordedResponse(200, "", headers, b"{}"))
     sides = {f.side for f in check_recorded(ok, contract)}
     assert sides == {"request", "response"}
+
+
+def _long_request(headers: dict[str, list[str]]) -> Interaction:
+    return Interaction(
+        RecordedRequest("POST", COMPLETIONS, {"Content-Type": [JSON]}, json.dumps(REQUEST).encode()),
+        RecordedResponse(303, "", headers, b""),
+    )
+
+
+def test_a_required_response_header_must_be_there(contract: Contract) -> None:
+    """A 303 tells the client where to poll: without its `Location` the recording is not the API's answer."""
+    [finding] = check_interaction(_long_request({}), contract)
+    assert str(finding) == "response headers.Location: Required header 'Location' is missing [missing_header]"
+
+
+def test_a_response_header_is_found_in_any_case_and_its_value_checked(contract: Contract) -> None:
+    where = "/v1/openai/chat/completions?__modal_function_call_id=fc-1"
+    assert check_interaction(_long_request({"location": [where]}), contract) == []
+    [finding] = check_interaction(_long_request({"Location": [""]}), contract)
+    assert (finding.location, finding.kind) == ("headers.Location", "schema")
