@@ -69,10 +69,15 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         stream.write(data.encode() if isinstance(data, str) else data)
 
 
-def display_path(path: str | os.PathLike[str]) -> str:
-    """A path as a person reads it in a message: relative to the working directory when below it."""
+def path_below(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> str:
+    """`path` relative to `root` when it lies below it, else as given: messages, reports and
+    annotations stay short and do not depend on where the project was checked out."""
     try:
-        resolved = Path(path).resolve()
-        return os.path.relpath(resolved) if resolved.is_relative_to(Path.cwd()) else os.fspath(path)
+        return str(Path(path).resolve().relative_to(Path(root).resolve()))
     except (OSError, ValueError):
         return os.fspath(path)
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A path as a person reads it in a message: relative to the working directory when below it."""
+    return path_below(path, Path.cwd())

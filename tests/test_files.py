@@ -28,3 +28,12 @@ def test_write_atomic_keeps_the_old_file_on_failure(tmp_path: Path, monkeypatch:
         write_atomic(out, "new")
     assert out.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.txt"]
+
+
+def test_a_path_below_the_root_is_shown_relative_to_it_and_others_as_given(tmp_path: Path) -> None:
+    from harness.files import path_below
+
+    assert path_below(tmp_path / "cassettes" / "a.yaml", tmp_path) == str(Path("cassettes") / "a.yaml")
+    assert path_below(tmp_path / "a" / ".." / "b.yaml", tmp_path) == "b.yaml"
+    outside = tmp_path.parent / "elsewhere.yaml"
+    assert path_below(outside, tmp_path / "project") == str(outside)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.cli.common import add_description_flags, level, use_description_of
+from harness.files import path_below
 
 FORMATS = ("text", "json", "markdown", "junit", "githubactions")  # harness.specdiff.formats.FORMATS
 LEVELS = ("ERR", "WARN", "INFO")
@@ -57,15 +58,7 @@ def run(args: argparse.Namespace) -> int:
     contract = use_description_of(args)  # NEW: the description in use, its own file or a copy with overlays
     label = None if own_file(contract) is not None else contract.source
     with description_file(contract) as path:
-        args.revision = str(_relative(path))
+        args.revision = path_below(path, root)  # as the report names it (and annotations want)
         return run_diff(
             args, traffic=lambda: traffic_documents(discover_cassette_dirs(root), root), revision_label=label
         )
-
-
-def _relative(path: Path) -> Path:
-    """Below the current folder, relative to it, as the report names it (and annotations want)."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        return path

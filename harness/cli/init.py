@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import settings
+from harness.files import path_below
 
 
 def add(sub: Any) -> None:
@@ -25,12 +26,5 @@ def run(args: argparse.Namespace) -> int:
 
     root = Path.cwd()
     for path in init_project(root):
-        print(f"wrote {_shown(path, root)}", flush=True)
+        print(f"wrote {path_below(path, root)}", flush=True)
     return settings.EXIT_OK
-
-
-def _shown(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)

@@ -13,20 +13,12 @@ from pathlib import Path
 from harness.contract import Contract
 from harness.description_yaml import accepted_yaml
 from harness.errors import UsageError
-from harness.files import write_atomic
+from harness.files import path_below, write_atomic
 from harness.gate.description_diff import WAIVE, diff_report, judge
 from harness.gate.model import Step
 
 ACCEPT_COMMAND = "harness check --accept"
 SETTING = '[tool.vlmrun-harness.gate] accepted = ".vlmrun/accepted-description.yaml" in pyproject.toml'
-
-
-def shown(path: Path, root: Path) -> str:
-    """`path` relative to the project's root when below it: messages and reports stay short and portable."""
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
 
 
 def accept(accepted: Path | None, contract: Contract, root: Path) -> str:
@@ -40,7 +32,7 @@ def accept(accepted: Path | None, contract: Contract, root: Path) -> str:
         write_atomic(accepted, accepted_yaml(contract.document))
     except OSError as exc:
         raise UsageError(f"cannot write the accepted description to {accepted}: {exc.strerror or exc}") from exc
-    return f"accepted {contract.source}: written to {shown(accepted, root)}; commit it"
+    return f"accepted {contract.source}: written to {path_below(accepted, root)}; commit it"
 
 
 def accepted_step(
@@ -55,7 +47,7 @@ def accepted_step(
 ) -> Step:
     """The description in use (the file `description`, named `label` when a copy) against the accepted one."""
     step = Step("accepted")
-    where = shown(accepted, root)
+    where = path_below(accepted, root)
     if not accepted.is_file():
         return step.error(
             f"no accepted description at {where}: create it with `{ACCEPT_COMMAND}` "

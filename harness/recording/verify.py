@@ -21,6 +21,7 @@ from typing import Any
 
 from harness.contract import Contract
 from harness.errors import CassetteError
+from harness.files import path_below
 from harness.recording.cassette_check import ConformanceReport, check_interactions
 from harness.recording.cassette_io import read_cassette
 from harness.recording.conformance import Finding
@@ -64,10 +65,7 @@ def recorded_bodies(paths: Sequence[Path], root: Path) -> Iterator[tuple[str, st
             cassette = read_cassette(path)
         except CassetteError:
             continue
-        try:
-            shown = str(path.resolve().relative_to(root.resolve()))
-        except ValueError:
-            shown = str(path)
+        shown = path_below(path, root)
         for interaction in cassette.interactions:
             label = f"{shown}#{interaction.index}"
             try:

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from harness.errors import HarnessError, UsageError
-from harness.files import write_atomic
+from harness.files import path_below, write_atomic
 from harness.openapi.pointer import tokens
 from harness.settings import EXIT_FAILED, EXIT_OK
 from harness.specdiff.exposure import Document, exercised_by, parse_path
@@ -40,7 +40,7 @@ def build_report(args: argparse.Namespace, cwd: Path | None = None) -> DiffRepor
     from harness.contract import default_description_path
 
     where = cwd or Path.cwd()
-    revision = args.revision or _packaged(default_description_path(), where)
+    revision = args.revision or path_below(default_description_path(), where)  # annotations want it relative
     report = compare(args.base, revision, waivers=args.waivers, fail_on=args.fail_on, cwd=cwd)
     if args.format == "githubactions" and _local_file(revision, where):
         text = (where / revision).read_text(encoding="utf-8")
@@ -67,14 +67,6 @@ def compare(
         waivers_file=str(waivers) if waivers is not None else None,
         unused_waivers=unused,
     )
-
-
-def _packaged(path: Path, cwd: Path) -> str:
-    """The packaged description, relative to `cwd` when below it (annotations want that)."""
-    try:
-        return str(path.resolve().relative_to(cwd.resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _local_file(spec: str, cwd: Path) -> bool:
