@@ -16,10 +16,30 @@ from dataclasses import replace
 from typing import Any
 
 from harness.openapi.document import OpenAPIDocument
-from harness.openapi.operations import OperationMatch, is_json_media, parameter_value, request_media
+from harness.openapi.operations import (
+    OperationMatch,
+    documented_methods,
+    is_json_media,
+    parameter_value,
+    request_media,
+)
 from harness.openapi.violations import Violation
 
-__all__ = ["request_violations"]
+__all__ = ["operation_of", "request_violations"]
+
+
+def operation_of(doc: OpenAPIDocument, method: str, path: str) -> tuple[OperationMatch, Mapping[str, Any]] | Violation:
+    """The operation a request goes to, or the violation at `path` saying it is not documented
+    (naming the methods the path does document)."""
+    method = method.upper()
+    matched = doc.match_operation(method, path)
+    item = doc.path_item(matched.template) if matched else {}
+    op = item.get(method.lower())
+    if matched is not None and isinstance(op, Mapping):
+        return matched, op
+    documented = documented_methods(item)
+    why = f" (documented: {', '.join(documented)} {matched.template})" if matched and documented else ""
+    return Violation(("path",), f"{method} {path} is not a documented operation{why}", "undocumented")
 
 
 def request_violations(

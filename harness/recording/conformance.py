@@ -17,8 +17,8 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from harness.contract import Contract, Loc, Violation
-from harness.openapi.operations import OperationMatch, documented_methods, is_json_media, parameter_value, pick_media
-from harness.openapi.request_check import request_violations
+from harness.openapi.operations import OperationMatch, is_json_media, parameter_value, pick_media
+from harness.openapi.request_check import operation_of, request_violations
 from harness.openapi.sse import parse_sse
 from harness.openapi.violations import loc_path, short
 from harness.recording.interaction import EVENT_STREAM, Interaction
@@ -136,17 +136,13 @@ class _Checker:
 def check_interaction(interaction: Interaction, contract: Contract) -> list[Finding]:
     """Every way one recorded exchange departs from the description (empty when it conforms)."""
     checker = _Checker(interaction, contract)
-    method, path = interaction.request.method.upper(), interaction.request.path
-    matched = contract.match_operation(method, path)
-    item = contract.path_item(matched.template) if matched else {}
-    op = item.get(method.lower())
-    if matched is None or not isinstance(op, Mapping):
-        documented = documented_methods(item)
-        why = f" (documented: {', '.join(documented)} {matched.template})" if matched and documented else ""
-        checker.add("request", "path", f"{method} {path} is not a documented operation{why}", "undocumented_operation")
+    found = operation_of(contract, interaction.request.method, interaction.request.path)
+    if isinstance(found, Violation):
+        checker.add("request", found.loc, found.msg, "undocumented_operation")
         return checker.findings
+    matched, op = found
     checker.request(matched, op)
-    checker.response(method, matched.template, op)
+    checker.response(interaction.request.method.upper(), matched.template, op)
     return checker.findings
 
 

@@ -10,11 +10,9 @@ the body's own locations (`skills[0].skil_name`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from harness.contract import Contract, Violation
 from harness.errors import ConformanceFailure
-from harness.openapi.operations import documented_methods
+from harness.openapi.request_check import operation_of
 from harness.openapi.request_check import request_violations as operation_violations
 from harness.snapshots.captured import CapturedRequest
 
@@ -25,14 +23,10 @@ KEEP_INVALID = "Capture(allow_invalid=True)"
 
 def request_violations(request: CapturedRequest, contract: Contract) -> list[Violation]:
     """Every way `request` departs from `contract` (empty when the API would take it)."""
-    method = request.method.upper()
-    matched = contract.match_operation(method, request.path)
-    item = contract.path_item(matched.template) if matched else {}
-    op = item.get(method.lower())
-    if matched is None or not isinstance(op, Mapping):
-        documented = documented_methods(item)
-        why = f" (documented: {', '.join(documented)} {matched.template})" if matched and documented else ""
-        return [Violation(("path",), f"{method} {request.path} is not a documented operation{why}", "undocumented")]
+    found = operation_of(contract, request.method, request.path)
+    if isinstance(found, Violation):
+        return [found]
+    matched, op = found
     query: dict[str, list[str]] = {}
     for name, value in request.query:
         query.setdefault(name, []).append(value)
