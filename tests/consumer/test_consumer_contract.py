@@ -24,17 +24,9 @@ import yaml
 
 from harness.contract import DescriptionChoice
 from tests.consumer.env import ConsumerEnv, explain, make_project
+from tests.test_project_init import WRITTEN  # what `harness init` writes, in order
 
 WIDE = {"COLUMNS": "250"}  # rich wraps at 80 columns when it writes to a pipe
-WRITTEN = [
-    "pyproject.toml",
-    "vlmrun-overlay.yaml",
-    "skills/purchase-order-extraction/SKILL.md",
-    "skills/purchase-order-extraction/schema.json",
-    "tests/test_vlmrun_example.py",
-    ".github/workflows/vlmrun-contract.yml",
-    ".vlmrun/accepted-description.yaml",
-]
 CASSETTES = Path("tests/cassettes")
 ACCEPTED = ".vlmrun/accepted-description.yaml"
 EXAMPLE_CASSETTE = CASSETTES / "test_vlmrun_example" / "test_the_skill_answers_with_its_schema.yaml"
