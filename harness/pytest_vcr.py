@@ -13,12 +13,15 @@ import warnings
 from collections.abc import Generator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from harness.errors import ConformanceFailure, ConformanceWarning
 from harness.recording.scope import Scope
+
+if TYPE_CHECKING:
+    from harness.recording.load_cache import LoadCache
 
 _GUARD = pytest.StashKey[Any]()
 _PASSED = pytest.StashKey[bool]()
@@ -26,6 +29,7 @@ REWRITE_MODE = "new_episodes"  # what pytest-recording turns `rewrite` into, min
 # Carried on each test's report (user_properties), so the summary survives pytest-xdist.
 DRIFT_PROPERTY = "vlmrun_harness_drift"
 KEPT_PROPERTY = "vlmrun_harness_kept"
+LOAD_CACHE_FOLDER = "vlmrun-harness"  # under pytest's cache folder: .pytest_cache/d/vlmrun-harness
 AGENTSKILL_HINT = (
     "hint: openai-python before 2.17 (what `pip install vlmrun` gives) cannot serialize AgentSkill objects; "
     "send dicts instead: skills=harness.skill_dicts.to_wire_dicts(skills), which works on every client stack"
@@ -79,6 +83,7 @@ class RecordingGlue:
         self.scope = scope
         self.current: pytest.Item | None = None
         self.notes: dict[str, list[str]] = {DRIFT_PROPERTY: [], KEPT_PROPERTY: []}
+        self._cache: LoadCache | None = None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(self, fixturedef: Any, request: pytest.FixtureRequest) -> Generator[None, Any, Any]:
@@ -121,7 +126,19 @@ class RecordingGlue:
 
         item = self.current
         guard = item.stash.get(_GUARD, None) if item is not None else None
-        configure_vcr(vcr, self.scope, guard, vlmrun_test=item is not None and _is_vlmrun_test(item, None))
+        vlmrun_test = item is not None and _is_vlmrun_test(item, None)
+        configure_vcr(vcr, self.scope, guard, vlmrun_test=vlmrun_test, cache=self._load_cache())
+
+    def _load_cache(self) -> LoadCache | None:
+        """VLM Run cassettes' loads kept in pytest's cache folder (none without pytest's cacheprovider)."""
+        cache = getattr(self.config, "cache", None)
+        if cache is None:
+            return None
+        if self._cache is None:
+            from harness.recording.load_cache import LoadCache
+
+            self._cache = LoadCache(lambda: Path(cache.mkdir(LOAD_CACHE_FOLDER)))
+        return self._cache
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:

@@ -363,3 +363,37 @@ def test_the_summaries_survive_xdist(pytester: pytest.Pytester, recorded: Path) 
             "cassettes/test_vlm/test_two_calls.yaml: Cassette was recorded against API description 000000000000*",
         ]
     )
+
+
+NO_YAML = """
+import harness.recording.cassette_io as cassette_io
+
+def _parsed_again(*args):
+    raise AssertionError("the cassette was parsed again")
+
+def pytest_configure(config):
+    original = cassette_io.parse_text
+    cassette_io.parse_text = _parsed_again
+    config.add_cleanup(lambda: setattr(cassette_io, "parse_text", original))
+"""
+
+
+def test_replay_keeps_each_cassettes_load_in_pytests_cache_folder(pytester: pytest.Pytester, recorded: Path) -> None:
+    replay = ["--record-mode=none", "--block-network", "--vlmrun-base-url", "http://127.0.0.1:9/v1"]
+    folder = pytester.path / ".pytest_cache" / "d" / "vlmrun-harness"
+    pytester.runpytest(*replay).assert_outcomes(passed=1)
+    assert len(list(folder.iterdir())) == 1
+    pytester.makeconftest(NO_YAML)
+    pytester.runpytest(*replay).assert_outcomes(passed=1)  # from the cache: YAML never read
+    result = pytester.runpytest(*replay, "--cache-clear")  # emptied: the cassette must be parsed
+    result.assert_outcomes(errors=1)
+    assert "the cassette was parsed again" in result.stdout.str()
+    (pytester.path / "conftest.py").unlink()
+    recorded.write_bytes(recorded.read_bytes().replace(b"interactions:", b"interactions:  "))  # other bytes
+    pytester.runpytest(*replay).assert_outcomes(passed=1)
+    assert len(list(folder.iterdir())) == 1
+
+
+def test_without_pytests_cache_nothing_is_kept(pytester: pytest.Pytester, recorded: Path) -> None:
+    pytester.runpytest(*OFFLINE).assert_outcomes(passed=1)
+    assert not (pytester.path / ".pytest_cache").exists()

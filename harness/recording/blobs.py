@@ -28,6 +28,7 @@ CASSETTES_DIR = "cassettes"
 _DIGEST = re.compile(r"sha256:([0-9a-f]{64})")
 BLOB_PREFIX = "$blob:"
 _PLACEHOLDER = re.compile(r"\$blob:(sha256:[0-9a-f]{64})")
+_PLACEHOLDER_BYTES = re.compile(rb"\$blob:(sha256:[0-9a-f]{64})")
 
 
 def blob_dir_for(cassette_path: str | os.PathLike[str]) -> Path:
@@ -142,9 +143,12 @@ def _identity(path: Path) -> tuple[str, int, int] | None:
 # -- placeholders in request bodies --------------------------------------------------------------
 
 
-def stash_bundles(body: Any, stash: dict[str, bytes]) -> None:
-    """Replace decodable bundles by placeholders, collecting their zip bytes by digest (in place)."""
-    for slot in iter_bundle_slots(body):
+def stash_bundles(body: Any, stash: dict[str, bytes], path: str | None = None) -> None:
+    """Replace decodable bundles by placeholders, collecting their zip bytes by digest (in place).
+
+    `path`: the request's path or URL, which decides where bundles sit (`wire.iter_bundle_slots`).
+    """
+    for slot in iter_bundle_slots(body, path):
         if slot.data.startswith(BLOB_PREFIX):
             continue
         try:
@@ -156,15 +160,20 @@ def stash_bundles(body: Any, stash: dict[str, bytes]) -> None:
         slot.replace(BLOB_PREFIX + digest)
 
 
-def placeholders(body: Any) -> list[str]:
-    """The digests referenced from a request body's bundle slots, in order."""
-    found = (_PLACEHOLDER.fullmatch(slot.data) for slot in iter_bundle_slots(body))
+def referenced_digests(text: bytes) -> set[str]:
+    """Every blob a cassette's text refers to (`$blob:sha256:<hex>`), found without parsing it."""
+    return {match.decode() for match in _PLACEHOLDER_BYTES.findall(text)}
+
+
+def placeholders(body: Any, path: str | None = None) -> list[str]:
+    """The digests referenced from a request body's bundle slots (for `path`), in order."""
+    found = (_PLACEHOLDER.fullmatch(slot.data) for slot in iter_bundle_slots(body, path))
     return [match.group(1) for match in found if match is not None]
 
 
-def restore_bundles(body: Any, fetch: Callable[[str], str]) -> None:
+def restore_bundles(body: Any, fetch: Callable[[str], str], path: str | None = None) -> None:
     """Put the base64 of each referenced blob back in place of its placeholder (in place)."""
-    for slot in iter_bundle_slots(body):
+    for slot in iter_bundle_slots(body, path):
         match = _PLACEHOLDER.fullmatch(slot.data)
         if match is not None:
             slot.replace(fetch(match.group(1)))

@@ -9,6 +9,7 @@ file through a temp file and a rename. A cassette holding none is never written 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 from collections.abc import Mapping, Sequence
@@ -20,6 +21,7 @@ import yaml
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.request import Request
 
+from harness.contract import load_contract
 from harness.errors import CassetteError
 from harness.files import atomic_writer
 from harness.recording import vcr_format
@@ -28,6 +30,7 @@ from harness.recording.cassette_file import Malformed
 from harness.recording.cassette_parse import KEY, VCR_VERSION, Loaded, is_harness_document, parse_document, parse_text
 from harness.recording.cassette_yaml import dump_document
 from harness.recording.interaction import Interaction
+from harness.recording.load_cache import LoadCache
 from harness.recording.stamp import recording_metadata
 
 __all__ = [
@@ -46,8 +49,12 @@ PathLike = str | os.PathLike[str]
 Pair = tuple[Any, dict[str, Any]]
 
 
-def load_file(path: PathLike, *, data: bytes | None = None, json_file: bool | None = None) -> Loaded:
-    """A cassette file in any format; vcrpy's CassetteNotFoundError when it is absent or empty."""
+def load_file(
+    path: PathLike, *, data: bytes | None = None, json_file: bool | None = None, cache: LoadCache | None = None
+) -> Loaded:
+    """A cassette file in any format; vcrpy's CassetteNotFoundError when it is absent or empty.
+
+    `cache`: where a YAML cassette's load and its recorded requests' keys may be kept (replay)."""
     path = Path(path)
     if data is None:
         try:
@@ -58,10 +65,29 @@ def load_file(path: PathLike, *, data: bytes | None = None, json_file: bool | No
             raise CassetteError(f"Cannot read cassette {path}: {exc.strerror}") from exc
     if not data.strip():
         raise CassetteNotFoundError(f"Cassette {path} is empty")
-    document = parse_text(path, data, path.suffix.lower() == ".json" if json_file is None else json_file)
+    json_file = path.suffix.lower() == ".json" if json_file is None else json_file
+    if cache is not None and not json_file:
+        return _load_cached(cache, path, data)
+    document = parse_text(path, data, json_file)
     if document is None:  # comments only
         raise CassetteNotFoundError(f"Cassette {path} is empty")
     return parse_document(document, path)
+
+
+def _load_cached(cache: LoadCache, path: Path, data: bytes) -> Loaded:
+    """`load_file` through the load cache: the same `Loaded`, with the recorded requests' keys set."""
+    content = hashlib.sha256(data).hexdigest()
+    contract = load_contract().sha256  # the keys are canonical under the description in use
+    found = cache.read(path, content, contract)
+    if found is not None:
+        return found
+    document = parse_text(path, data, False)
+    if document is None:
+        raise CassetteNotFoundError(f"Cassette {path} is empty")
+    loaded = parse_document(document, path)
+    if loaded.harness:
+        cache.write(path, content, data, loaded, contract)
+    return loaded
 
 
 @dataclass(frozen=True)

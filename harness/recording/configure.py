@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from harness.recording.load_cache import LoadCache
 from harness.recording.matcher import MATCHER_NAME, REQUEST_MATCHER_NAME, request_key, vlmrun_body, vlmrun_request
 from harness.recording.persister import ScopedPersister
 from harness.recording.rewrite import RewriteGuard
@@ -58,18 +59,32 @@ def scrubbing(before: RequestFilter, scope: Scope) -> RequestFilter:
 
 
 def scoped_config(
-    config: dict[str, Any], scope: Scope, guard: RewriteGuard | None = None, *, vlmrun_test: bool = False
+    config: dict[str, Any],
+    scope: Scope,
+    guard: RewriteGuard | None = None,
+    *,
+    vlmrun_test: bool = False,
+    cache: LoadCache | None = None,
 ) -> dict[str, Any]:
     """vcrpy's merged cassette config with the harness's rules added for VLM Run traffic only."""
     out = dict(config)
     out["match_on"] = [scoped_matcher(m, scope) for m in config["match_on"]]
     out["before_record_request"] = scrubbing(config["before_record_request"], scope)
-    out["persister"] = ScopedPersister(config["persister"], scope, guard, vlmrun_test)
+    out["persister"] = ScopedPersister(config["persister"], scope, guard, vlmrun_test, cache)
     return out
 
 
-def configure_vcr(vcr: Any, scope: Scope, guard: RewriteGuard | None = None, *, vlmrun_test: bool = False) -> None:
-    """Wrap `vcr.get_merged_config` (once) so every cassette it opens gets `scoped_config`."""
+def configure_vcr(
+    vcr: Any,
+    scope: Scope,
+    guard: RewriteGuard | None = None,
+    *,
+    vlmrun_test: bool = False,
+    cache: LoadCache | None = None,
+) -> None:
+    """Wrap `vcr.get_merged_config` (once) so every cassette it opens gets `scoped_config`.
+
+    `cache`: keep VLM Run cassettes' loads between runs there (`load_cache.LoadCache`)."""
     if getattr(vcr, _WRAPPED, False):
         return
     # By name, for a `match_on` that wants canonical bodies on another API too.
@@ -78,7 +93,7 @@ def configure_vcr(vcr: Any, scope: Scope, guard: RewriteGuard | None = None, *, 
     original = vcr.get_merged_config
 
     def get_merged_config(**kwargs: Any) -> dict[str, Any]:
-        return scoped_config(original(**kwargs), scope, guard, vlmrun_test=vlmrun_test)
+        return scoped_config(original(**kwargs), scope, guard, vlmrun_test=vlmrun_test, cache=cache)
 
     vcr.get_merged_config = get_merged_config
     setattr(vcr, _WRAPPED, True)

@@ -110,6 +110,12 @@ def request_key(request: Any) -> RequestKey:
     return key
 
 
+def remember_key(request: Any, key: RequestKey) -> None:
+    """Give a recorded request the key `request_key` would compute (from a verified cache)."""
+    with contextlib.suppress(AttributeError):
+        setattr(request, _KEY_ATTR, key)
+
+
 def get_key(uri: str) -> RequestKey:
     """The key of a body-less GET of `uri`: what a client sends to follow a `303 See Other` there."""
     parts = urlsplit(uri)

@@ -23,6 +23,7 @@ from vcr.persisters.filesystem import CassetteNotFoundError
 from harness.errors import CassetteError
 from harness.files import write_atomic
 from harness.recording.cassette_io import is_harness_document, load_file, write_pairs
+from harness.recording.load_cache import LoadCache
 from harness.recording.rewrite import RewriteGuard
 from harness.recording.scope import Scope
 from harness.recording.vcr_format import KEY
@@ -63,6 +64,8 @@ class ScopedPersister:
     guard: RewriteGuard | None = None
     vlmrun_test: bool = False
     """The test is VLM Run's: a cassette that cannot be read is a `CassetteError` naming it."""
+    cache: LoadCache | None = None
+    """Where VLM Run cassettes' loads are kept between runs (`load_cache`); None: load each afresh."""
 
     @property
     def extra_paths(self) -> list[str]:
@@ -93,7 +96,7 @@ class ScopedPersister:
                 continue
             if is_harness_document(data):
                 try:
-                    loaded = load_file(path, data=data, json_file=_is_json(serializer))
+                    loaded = load_file(path, data=data, json_file=_is_json(serializer), cache=self.cache)
                 except CassetteNotFoundError:
                     continue
                 found, meta = (loaded.requests, loaded.responses), loaded.metadata
