@@ -15,6 +15,7 @@ config and markers produced stays as it is, and on top of it
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import Any
 
@@ -27,6 +28,7 @@ from harness.recording.scrub import scrub_vcr_request
 from harness.recording.seams import Matcher, RequestFilter
 
 _WRAPPED = "_vlmrun_harness_scoped"
+_FILTERED = "_vlmrun_harness_filtered"
 
 
 def scoped_matcher(matcher: Matcher, scope: Scope) -> Matcher:
@@ -46,13 +48,16 @@ def scoped_matcher(matcher: Matcher, scope: Scope) -> Matcher:
 
 def scrubbing(before: RequestFilter, scope: Scope) -> RequestFilter:
     def before_record_request(request: Any) -> Any:
-        if marked(request) is True:
-            # Loaded from a harness cassette: filtered and scrubbed when it was recorded. vcrpy runs
-            # this hook again on every loaded interaction (a deep copy each), a quarter of a load.
+        if marked(request) is True or getattr(request, _FILTERED, False):
+            # Loaded from a harness cassette (filtered and scrubbed when it was recorded), or this
+            # hook's own output: vcrpy hands a lookup's filtered copy back to it (`request in self`),
+            # and the deep copy and the scrubbing were most of a replayed call's cost.
             return request
         request = before(request)
         if request is not None and scope.owns(request):
             scrub_vcr_request(request)
+            with contextlib.suppress(AttributeError):
+                setattr(request, _FILTERED, True)  # VLM Run's only: other APIs' filters run as vcrpy runs them
         return request
 
     return before_record_request

@@ -4,8 +4,8 @@ PyYAML builds every node in Python, even with libyaml underneath: 0.3-0.4 s for 
 of 1,000 calls, then each body is parsed and compacted back to the bytes the client sent.
 `json.loads` of the result takes a few milliseconds. So what loading a VLM Run cassette
 yields — its vcrpy pairs with their exact bytes, its metadata, and the request keys replay
-would otherwise compute at the first lookup of every run — is kept as JSON beside pytest's
-own cache (`.pytest_cache/d/vlmrun-harness/`).
+would otherwise compute at the first lookup of every run — is kept as JSON in pytest's
+cache folder (`.pytest_cache/d/vlmrun-harness/`), each inline bundle's base64 once beside it.
 
 An entry is used only when it is provably the file's: its header names the sha256 of the
 cassette's bytes (read anyway to load it), a fingerprint of the harness's code and PyYAML's
@@ -25,16 +25,17 @@ import contextlib
 import functools
 import hashlib
 import json
+import mmap
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 from vcr.request import Request
 
-from harness.recording.blobs import BlobStore, referenced_digests
+from harness.recording.blobs import BLOB_PREFIX, BlobStore, referenced_digests
 from harness.recording.cassette_parse import Loaded
 from harness.recording.matcher import RequestKey, remember_key, request_key
 from harness.recording.scope import mark
@@ -87,17 +88,25 @@ def _blob_identity(path: Path) -> list[int] | None:
 
 
 class LoadCache:
-    """Entries under the folder `locate()` gives, created on the first write, never before."""
+    """Entries under the folder `locate()` gives, created on the first write, never before.
+
+    Inline bundles stay out of the entries: a body keeps its blob's placeholder, and the
+    blob's verified base64 is kept once beside them (`b64/`), valid while the blob file keeps
+    the size and modification time it had when it was verified. So the first cassette of a
+    process that uses a bundle reads its base64 instead of checking the zip and encoding it.
+    """
 
     def __init__(self, locate: Callable[[], Path]) -> None:
         self._locate = locate
         self._folder: Path | None = None
 
-    def _entry(self, cassette: Path) -> Path:
+    def _path(self, *parts: str) -> Path:
         if self._folder is None:
             self._folder = self._locate()
-        name = hashlib.sha256(os.fsencode(os.path.abspath(cassette))).hexdigest()[:32]
-        return self._folder / f"{name}.json"
+        return self._folder.joinpath(*parts)
+
+    def _entry(self, cassette: Path) -> Path:
+        return self._path(hashlib.sha256(os.fsencode(os.path.abspath(cassette))).hexdigest()[:32] + ".json")
 
     def read(self, cassette: Path, content: str, contract: str) -> Loaded | None:
         """The cassette as `load_file` gives it, keys set, when an entry for exactly these bytes is sound."""
@@ -106,27 +115,32 @@ class LoadCache:
             if json.loads(head) != self._header(content, len(payload)):
                 return None
             entry = json.loads(payload)
-            if entry["contract"] != contract or not self._blobs_unchanged(cassette, entry["blobs"]):
+            if entry["contract"] != contract:
                 return None
-            return self._loaded(cassette, entry)
+            with contextlib.ExitStack() as stack:
+                bundles = self._bundles(cassette, entry["blobs"], stack)
+                return None if bundles is None else self._loaded(cassette, entry, bundles)
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None  # no entry, another harness's, or damaged: load the cassette
 
     def write(self, cassette: Path, content: str, data: bytes, loaded: Loaded, contract: str) -> None:
         """Store a fresh load with the keys of its VLM Run requests; a cache that cannot be written is none."""
-        keys = [request_key(rq) if own else None for rq, own in zip(loaded.requests, loaded.owned, strict=True)]
         store = BlobStore(cassette)
-        blobs = [[d, _blob_identity(store.path_for(d))] for d in sorted(referenced_digests(data))]
+        bundles = {d: store.b64(d, index=0) for d in sorted(referenced_digests(data))}  # verified by the load
+        blobs = [[d, _blob_identity(store.path_for(d))] for d in bundles]
+        pairs = []
+        for rq, rs, own in zip(loaded.requests, loaded.responses, loaded.owned, strict=True):
+            body = _unspliced(rq.body, bundles)
+            if body is _AMBIGUOUS or _spliced(body, bundles) != rq.body:
+                return  # a body the placeholders cannot give back exactly: this cassette is never cached
+            pairs.append([rq.method, rq.uri, dict(rq.headers.items()), _text(body), own, _stored_response(rs)])
         entry = {
             "contract": contract,
             "metadata": loaded.metadata,
             "harness": loaded.harness,
             "blobs": blobs,
-            "pairs": [
-                [rq.method, rq.uri, dict(rq.headers.items()), _text(rq.body), own, _stored_response(rs)]
-                for rq, rs, own in zip(loaded.requests, loaded.responses, loaded.owned, strict=True)
-            ],
-            "keys": keys,
+            "pairs": pairs,
+            "keys": [request_key(rq) if own else None for rq, own in zip(loaded.requests, loaded.owned, strict=True)],
         }
         try:
             payload = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
@@ -134,30 +148,35 @@ class LoadCache:
             return  # metadata JSON cannot hold (a date, say): this cassette is always loaded afresh
         header = json.dumps(self._header(content, len(payload))).encode()
         with contextlib.suppress(OSError):
-            entry_path = self._entry(cassette)
-            entry_path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=entry_path.parent, prefix=".", suffix=".tmp", delete=False) as tmp:
-                tmp.write(header + b"\n" + payload)
-            try:
-                os.replace(tmp.name, entry_path)  # no fsync: a lost entry is only a slower load
-            except OSError:
-                os.unlink(tmp.name)
-                raise
+            for digest, b64 in bundles.items():
+                if not self._path(_B64, _b64_name(digest)).is_file():
+                    _replace(self._path(_B64, _b64_name(digest)), b64)
+            _replace(self._entry(cassette), header + b"\n" + payload)
 
     @staticmethod
     def _header(content: str, length: int) -> dict[str, Any]:
         return {"format": FORMAT, "cassette": content, "code": code_fingerprint(), "length": length}
 
-    @staticmethod
-    def _blobs_unchanged(cassette: Path, blobs: Sequence[Any]) -> bool:
+    def _bundles(self, cassette: Path, blobs: Sequence[Any], stack: contextlib.ExitStack) -> dict[str, Any] | None:
+        """Each referenced blob's verified base64 (mapped, not read: it is copied once, into the body),
+        or None when a blob changed since it was verified (verify it again)."""
         store = BlobStore(cassette)
-        return all(identity is not None and _blob_identity(store.path_for(d)) == identity for d, identity in blobs)
+        found = {}
+        for digest, identity in blobs:
+            if identity is None or _blob_identity(store.path_for(digest)) != identity:
+                return None
+            with self._path(_B64, _b64_name(digest)).open("rb") as file:
+                b64 = stack.enter_context(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ))
+            if len(b64) != 4 * ((identity[0] + 2) // 3):
+                return None
+            found[digest] = b64
+        return found
 
     @staticmethod
-    def _loaded(cassette: Path, entry: dict[str, Any]) -> Loaded:
+    def _loaded(cassette: Path, entry: dict[str, Any], bundles: Mapping[str, Any]) -> Loaded:
         loaded = Loaded(cassette, metadata=entry["metadata"], harness=bool(entry["harness"]))
         for (method, uri, headers, body, owned, response), key in zip(entry["pairs"], entry["keys"], strict=True):
-            request = mark(Request(method, uri, _bytes(body), headers), bool(owned))
+            request = mark(Request(method, uri, _spliced(_bytes(body), bundles), headers), bool(owned))
             if (found := _key(key)) is not None:
                 remember_key(request, found)
             response["body"]["string"] = _bytes(response["body"]["string"])
@@ -165,6 +184,50 @@ class LoadCache:
             loaded.responses.append(response)
             loaded.owned.append(bool(owned))
         return loaded
+
+
+_B64 = "b64"
+_AMBIGUOUS = b"\0ambiguous"
+
+
+def _b64_name(digest: str) -> str:
+    return digest.replace(":", "-") + ".b64"
+
+
+def _placeholder(digest: str) -> bytes:
+    return (BLOB_PREFIX + digest).encode()
+
+
+def _unspliced(body: Any, bundles: dict[str, bytes]) -> Any:
+    """The body with each bundle's base64 back to its placeholder (what the cassette holds there)."""
+    if not isinstance(body, bytes) or not bundles:
+        return body
+    if any(_placeholder(d) in body for d in bundles):
+        return _AMBIGUOUS
+    for digest, b64 in bundles.items():
+        body = body.replace(b64, _placeholder(digest))
+    return body
+
+
+def _spliced(body: bytes | None, bundles: Mapping[str, Any]) -> bytes | None:
+    """The body as sent: one copy of each bundle's base64 into it, nothing more (a bundle is megabytes)."""
+    if body is None:
+        return None
+    for digest, b64 in bundles.items():
+        body = body.replace(_placeholder(digest), b64)
+    return body
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Temp file and rename, no fsync: a lost entry is only a slower load."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", suffix=".tmp", delete=False) as tmp:
+        tmp.write(data)
+    try:
+        os.replace(tmp.name, path)
+    except OSError:
+        os.unlink(tmp.name)
+        raise
 
 
 def _stored_response(response: dict[str, Any]) -> dict[str, Any]:

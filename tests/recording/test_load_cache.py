@@ -13,12 +13,12 @@ import pytest
 from harness.contract import DescriptionChoice, description_in_use, use_description
 from harness.errors import CassetteError
 from harness.recording import cassette_io
-from harness.recording.blobs import blob_dir_for
+from harness.recording.blobs import blob_dir_for, referenced_digests
 from harness.recording.cassette_io import load_file, save_interactions
 from harness.recording.cassette_parse import Loaded
 from harness.recording.load_cache import LoadCache
 from harness.recording.matcher import request_key
-from tests.recording._cassettes import completion_request, inline_skill, interaction, stream
+from tests.recording._cassettes import BUNDLE_B64, completion_request, inline_skill, interaction, stream
 
 BINARY = bytes(range(256))
 
@@ -89,7 +89,7 @@ def test_the_folder_is_made_on_the_first_write_and_holds_one_entry_per_cassette(
         load_file(path, cache=cache)
     path.write_bytes(path.read_bytes().replace(b"Extract the invoice.", b"Extract the receipt."))
     changed = load_file(path, cache=cache)
-    assert len(list(cache.folder.iterdir())) == 1
+    assert len(list(cache.folder.glob("*.json"))) == 1
     assert b"Extract the receipt." in changed.requests[0].body
 
 
@@ -115,7 +115,7 @@ def test_a_changed_cassette_is_loaded_afresh(tmp_path: Path, cache: CountingCach
 def test_a_damaged_entry_is_a_miss_never_a_wrong_load(tmp_path: Path, cache: CountingCache, damage: Any) -> None:
     path = _cassette(tmp_path)
     load_file(path, cache=cache)
-    (entry,) = cache.folder.iterdir()
+    (entry,) = cache.folder.glob("*.json")
     entry.write_bytes(damage(entry.read_bytes()))
     again = load_file(path, cache=cache)
     assert cache.hits == 0
@@ -170,7 +170,7 @@ def test_entries_name_the_cassettes_bytes_and_hold_no_more_than_the_cassette(
 ) -> None:
     path = _cassette(tmp_path)
     load_file(path, cache=cache)
-    (entry,) = cache.folder.iterdir()
+    (entry,) = cache.folder.glob("*.json")
     head = json.loads(entry.read_bytes().split(b"\n", 1)[0])
     assert head["cassette"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert set(head) == {"format", "cassette", "code", "length"}
@@ -202,3 +202,33 @@ def test_the_cache_is_used_instead_of_yaml(tmp_path: Path, cache: CountingCache,
 
     monkeypatch.setattr(cassette_io, "parse_text", no_yaml)
     assert _shape(load_file(path, cache=cache)) == expected
+
+
+def test_a_bundles_base64_is_kept_once_beside_the_entries_not_in_them(tmp_path: Path, cache: CountingCache) -> None:
+    path = _cassette(tmp_path)
+    load_file(path, cache=cache)
+    (entry,) = cache.folder.glob("*.json")
+    (kept,) = (cache.folder / "b64").iterdir()
+    assert BUNDLE_B64.encode() not in entry.read_bytes()
+    assert kept.read_bytes() == BUNDLE_B64.encode()
+
+
+def test_a_damaged_base64_copy_is_a_miss(tmp_path: Path, cache: CountingCache) -> None:
+    path = _cassette(tmp_path)
+    expected = _shape(load_file(path, cache=cache))
+    (kept,) = (cache.folder / "b64").iterdir()
+    kept.write_bytes(kept.read_bytes()[:-4])
+    assert _shape(load_file(path, cache=cache)) == expected
+    assert cache.hits == 0
+
+
+def test_a_body_holding_a_placeholders_text_is_never_cached(tmp_path: Path, cache: CountingCache) -> None:
+    """The cache swaps base64 and placeholders; a prompt quoting a placeholder must not be swapped."""
+    path = save_interactions(tmp_path / "cassettes" / "quoting.yaml", [interaction(completion_request(inline_skill()))])
+    (ref,) = referenced_digests(path.read_bytes())
+    quoting = completion_request(inline_skill(), content=f"What is $blob:{ref}?")
+    path = save_interactions(tmp_path / "cassettes" / "quoting.yaml", [interaction(quoting)])
+    first, second = load_file(path, cache=cache), load_file(path, cache=cache)
+    assert _shape(first) == _shape(second) == _shape(load_file(path))
+    assert cache.hits == 0
+    assert not list(cache.folder.glob("*.json"))
