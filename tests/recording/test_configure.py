@@ -101,3 +101,19 @@ def test_the_users_persister_stays_inside_ours(tmp_path: Path) -> None:
 def test_the_canonical_matchers_can_be_named_in_match_on(tmp_path: Path, name: str) -> None:
     config = _merged(tmp_path, match_on=["method", name])
     assert len(config["match_on"]) == 2
+
+
+def test_the_users_filters_run_once_per_vlmrun_request_and_as_vcrpy_runs_them_for_others(tmp_path: Path) -> None:
+    """vcrpy hands a filtered copy back to the chain; ours recognises its own output (VLM Run's only)."""
+    seen: list[str] = []
+
+    def count(request: Request) -> Request:
+        seen.append(request.host)
+        return request
+
+    chain = _merged(tmp_path, before_record_request=count)["before_record_request"]
+    ours = chain(Request("POST", VLMRUN, BODY, {}))
+    assert chain(ours) is ours
+    theirs = chain(Request("GET", "https://api.github.com/x", None, {}))
+    chain(theirs)
+    assert seen == ["api.vlm.run", "api.github.com", "api.github.com"]
