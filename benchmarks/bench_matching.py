@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import json
 import random
+import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from harness.recording import lookup as key_lookup
 from harness.recording import matcher
 from harness.recording.cassette_io import save_interactions
 from harness.recording.configure import configure_vcr
+from harness.recording.load_cache import LoadCache
 from harness.recording.miss import miss_from_vcr
 from harness.recording.scope import Scope
 
@@ -58,12 +60,13 @@ OURS = "ours"
 VCRPY = "vcrpy body"
 CASSETTER = "cassetter json_body"
 SCAN = "ours without the key index (configure_vcr alone)"
-KINDS = (OURS, VCRPY, CASSETTER, SCAN)
-VCR_KINDS = (OURS, VCRPY, SCAN)
-OURS_KINDS = (OURS, SCAN)
+COLD = "ours, first run (empty load cache)"
+KINDS = (OURS, COLD, VCRPY, CASSETTER, SCAN)
+VCR_KINDS = (OURS, COLD, VCRPY, SCAN)
+OURS_KINDS = (OURS, COLD, SCAN)
 VCRPY_MATCH_ON = ("method", "scheme", "host", "port", "path", "query", "body")
 CASSETTER_MATCH_ON = ["method", "uri", "json_body"]
-GOAL = 50.0
+GOAL = 300.0  # the replay-at-any-size issue (the README asks for 50x)
 _CASSETTE_ARGS = frozenset(inspect.signature(Cassette.__init__).parameters) - {"self"}
 
 
@@ -72,11 +75,14 @@ def scope_for_bench() -> Scope:
     return Scope.build(base_urls=[BASE_URL])
 
 
-def _vcr_for(kind: str, scope: Scope) -> vcr.VCR:
+def _vcr_for(kind: str, scope: Scope, caches: Path) -> vcr.VCR:
     if kind == VCRPY:
         return vcr.VCR(match_on=VCRPY_MATCH_ON)
     configured = vcr.VCR()  # vcrpy's default match_on, each matcher wrapped by configure_vcr
-    configure_vcr(configured, scope)
+    # The plugin keeps each cassette's load in pytest's cache folder (`load_cache`): ours finds it
+    # there, as every run after the first does; the cold kind starts each pass with it empty.
+    folder = caches / ("cold" if kind == COLD else "warm")
+    configure_vcr(configured, scope, cache=LoadCache(lambda: folder) if kind in (OURS, COLD) else None)
     return configured
 
 
@@ -139,12 +145,15 @@ class MatchResults:
         return median(s for p in self.passes[OURS] for s in p.miss_report_s) * 1e3
 
 
-def _vcr_pass(kind: str, config: vcr.VCR, path: Path, stream: Sequence[Request], scope: Scope) -> LookupPass:
+def _vcr_pass(
+    kind: str, config: vcr.VCR, path: Path, stream: Sequence[Request], scope: Scope, caches: Path
+) -> LookupPass:
     matcher._cache.clear()  # live bodies are new to the matcher, as in a fresh test
+    shutil.rmtree(caches / "cold", ignore_errors=True)
     start = time.perf_counter()
     cassette = open_cassette(config, path)
     load_s = time.perf_counter() - start
-    if kind == OURS:
+    if kind in (OURS, COLD):
         key_lookup.install(cassette, scope)  # what the plugin does before the test body runs
     seconds: list[float] = []
     verdicts: list[bool] = []
@@ -185,7 +194,7 @@ def run(workdir: Path, *, interactions: int = 1000, lookups: int = 100, repeats:
         VCRPY: save_vcrpy(workdir / "vcrpy" / "matching.yaml", recorded),
         CASSETTER: workdir / "cassetter" / "matching.yaml",
     }
-    paths[SCAN] = paths[OURS]
+    paths[SCAN] = paths[COLD] = paths[OURS]
     paths[CASSETTER].parent.mkdir(parents=True, exist_ok=True)
     stream_bodies, expected, near = _lookup_stream(traffic, bodies, lookups)
     stream = [live_request(body) for body in stream_bodies]
@@ -195,7 +204,9 @@ def run(workdir: Path, *, interactions: int = 1000, lookups: int = 100, repeats:
     ]
     canonicalize(json.loads(bodies[0]))  # one-off: loading the API description for the defaults
     scope = scope_for_bench()
-    configs = {kind: _vcr_for(kind, scope) for kind in VCR_KINDS}
+    caches = workdir / "pytest-cache"
+    configs = {kind: _vcr_for(kind, scope, caches) for kind in VCR_KINDS}
+    open_cassette(configs[OURS], paths[OURS])  # the first run of the suite, which fills the load cache
     with cassetter_child() as child:
         log(f"  P1: recording {interactions:,} interactions with cassetter")
         prepared = child.call(
@@ -221,7 +232,7 @@ def run(workdir: Path, *, interactions: int = 1000, lookups: int = 100, repeats:
                 log(f"  P1: {kind}, pass {rep + 1}/{repeats}")
                 done = _cassetter_pass(child, paths[CASSETTER], peer_lookups) if kind == CASSETTER else None
                 if done is None:
-                    done = _vcr_pass(kind, configs[kind], paths[kind], stream, scope)
+                    done = _vcr_pass(kind, configs[kind], paths[kind], stream, scope, caches)
                 if done.verdicts != expected:
                     wrong = sum(a != b for a, b in zip(done.verdicts, expected, strict=True))
                     raise AssertionError(f"P1 {kind}: {wrong} of {lookups} lookups gave the wrong hit/miss verdict")
@@ -281,8 +292,8 @@ def to_markdown(m: MatchResults) -> str:
         "another wire form (e.g. `skill_version` omitted instead of `latest`) would hit ours and miss both "
         "peers. Every pass gave the expected verdict on every lookup (asserted). "
         f"{m.repeats} interleaved passes per matcher, each loading the cassette afresh (ours also clears its "
-        "body cache, so its first lookup computes the recorded requests' keys and builds the index); medians, "
-        "spread in brackets.",
+        "body cache); *ours* finds the cassette in the plugin's load cache, filled once before the passes as the "
+        "suite's first run fills it; *first run* empties that cache before each pass. Medians, spread in brackets.",
         "",
         "| matcher | ms / lookup, median (min–max of passes) | ms / hit | ms / miss | first lookup ms "
         "| cassette load s | miss error ms | file MB | time / ours |",
@@ -315,21 +326,20 @@ def to_markdown(m: MatchResults) -> str:
 
 
 def _limits(m: MatchResults) -> list[str]:
-    ours, scan = m.ms(OURS), m.ms(SCAN)
+    ours, scan, cold = m.ms(OURS), m.ms(SCAN), m.ms(COLD)
     steady = m.ms_where(OURS, True)
-    first_share = m.first_ms(OURS) / m.lookups / ours
     return [
-        f"**What limits it.** Ours no longer scans: the key index answers vcrpy's `Cassette._responses` with a "
-        f"dict access, so a hit takes {steady * 1e3:.0f} µs (median) whatever the cassette's size. "
-        f"{first_share:.0%} of the mean per lookup ({ours * 1e3:.0f} µs) is the first lookup's one-off "
-        f"{m.first_ms(OURS):.0f} ms spread over the pass: it computes the canonical key of every recorded "
-        "request (`json.loads`, `canonicalize`, sha256) to build the index, once per cassette load. What a "
-        "lookup costs after that (cProfile of the lookup stream) is vcrpy's `before_record_request` chain, "
-        "which runs twice per lookup (vcrpy's own in `can_play_response_for`; then once in the index, which "
-        "keeps the key of each distinct live request for the `_responses` calls of `__contains__` and "
+        f"**What limits it.** Ours does not scan: the key index answers vcrpy's `Cassette._responses` with a "
+        f"dict access, so a hit takes {steady * 1e3:.0f} µs (median) whatever the cassette's size, and the "
+        "recorded requests' keys come with the cassette's load: computed once when the load cache is filled "
+        f"(the *first run* row: its load of {m.load_s(COLD):.2f} s includes them; per lookup it is then "
+        f"{cold * 1e3:.0f} µs, {m.ms(VCRPY) / cold:.0f}x faster than vcrpy body), read from the cache on every "
+        "later run. What a lookup costs (cProfile of the lookup stream) is vcrpy's `before_record_request` "
+        "chain, run once per lookup (vcrpy's own in `can_play_response_for`; the filtered copy it hands back to "
+        "`__contains__` is recognised, and the index keeps the key of each distinct live request for "
         "`play_response`): a `copy.deepcopy` of the request and our scrubbing of the copy "
-        "(`scrub_vcr_request` parses the JSON body to scrub secrets), most of the time; `request_key` of the "
-        "live request and `Scope.owns` are the rest. Without the index (*configure_vcr alone*) vcrpy's scan "
+        "(`scrub_vcr_request` parses the JSON body to scrub secrets), then `request_key` of the live request "
+        "(`json.loads`, `canonicalize`, sha256). Without the index (*configure_vcr alone*) vcrpy's scan "
         "runs its six default matchers, each wrapped (`Scope.owns` of both requests, then a key comparison "
         "raising an AssertionError that vcrpy catches and "
         f"`str()`s), on every recorded request: {scan:.1f} ms a lookup, {scan / ours:.0f}x ours and still "
@@ -338,10 +348,14 @@ def _limits(m: MatchResults) -> list[str]:
         "(`take_match` alone, timed while writing the first version of this benchmark: ~4 ms for a miss over "
         "1,000 interactions against ~5 µs with `method`+`uri`).",
         "",
-        "Loading: format 2 stores each JSON body as one indented YAML block scalar (format 1 had one YAML node "
-        "per JSON field), and the `ScopedPersister` restores the exact bytes sent (`json.loads` and compact "
-        "`json.dumps` of each body, bundle references resolved). PyYAML's constructor still runs in Python "
-        "even with libyaml and dominates the load (cProfile), so `Cassette.load` takes "
-        f"{m.load_s(OURS):.2f} s against {m.load_s(VCRPY):.2f} s for vcrpy's one-string bodies and "
-        f"{m.load_s(CASSETTER):.3f} s for cassetter's Rust YAML parser on its structured file.",
+        "Loading: the plugin keeps what loading a VLM Run cassette yields (its vcrpy pairs with the exact bytes, "
+        "its metadata, its requests' keys) as JSON in pytest's cache folder, verified by the cassette's sha256, "
+        "the harness's code, the description in use and its blobs' sizes and times (`recording/load_cache.py`). "
+        f"A run that finds it loads in {m.load_s(OURS) * 1e3:.0f} ms (`json.loads` and building vcrpy's "
+        f"`Request`s) against {m.load_s(VCRPY):.2f} s for vcrpy's YAML and {m.load_s(CASSETTER) * 1e3:.0f} ms "
+        "for cassetter's Rust YAML parser on its structured file. The first run reads the YAML with PyYAML, "
+        f"whose constructor runs in Python even over libyaml: {m.load_s(COLD):.2f} s with the keys and the "
+        "cache's write. Measured while choosing, on the same file: PyYAML over libyaml 0.24 s; yaml-rs 0.1.6 "
+        "(Rust) 0.034 s, but it read the quoted `recorded_at: '2026-…Z'` as a datetime (a quoted scalar is a "
+        "string in YAML), so it would not give back what was written; `json.loads` of the cached form 0.008 s.",
     ]
