@@ -177,12 +177,16 @@ class ConsumerEnv:
         )
 
     def pytest(
-        self, project: Path, *args: str, env: Mapping[str, str | None] | None = None, timeout: float = 300
+        self,
+        project: Path,
+        *args: str,
+        env: Mapping[str, str | None] | None = None,
+        timeout: float = 300,
+        cache: bool = False,
     ) -> subprocess.CompletedProcess[str]:
-        """`python -m pytest -p no:cacheprovider *args` in `project`."""
-        return self.run(
-            [str(self.python), "-m", "pytest", "-p", "no:cacheprovider", *args], project, env=env, timeout=timeout
-        )
+        """`python -m pytest -p no:cacheprovider *args` in `project` (`cache`: with pytest's cache)."""
+        no_cache = [] if cache else ["-p", "no:cacheprovider"]
+        return self.run([str(self.python), "-m", "pytest", *no_cache, *args], project, env=env, timeout=timeout)
 
     def harness(
         self, project: Path, *args: str, env: Mapping[str, str | None] | None = None, timeout: float = 300
