@@ -78,6 +78,9 @@ API_PREFIX = "/v1"
 SERVE_HOST = "127.0.0.1"
 SERVE_PORT = 8765
 """`harness serve`'s address: the gate's reproduction hints send their curl commands there."""
+POLL_PARAM = "__modal_function_call_id"
+"""The query parameter naming a long request's job in its poll URL (`reference.long_requests`):
+the server answering the poll and a replay miss explaining one agree on it."""
 
 # -- the gate and its property tests -------------------------------------------------------------
 

@@ -5,6 +5,9 @@ A skill is `{"type": "skill_reference", "skill_id" | "skill_name", "skill_versio
 missing (or null) `type` means a reference; `skill_version` defaults to `latest`; the
 deprecated `version` and `bundle` still arrive, and lose to `skill_version` and
 `source.data` (the SDKs' rule: vlmrun `AgentSkill`'s before-validator, Node `toJSON`).
+Bundles also travel in a skill's create and update bodies, as their top-level `source`
+(`POST /v1/skills/create`, `POST /v1/skills/{skill_id}/update`): which slots a body has
+depends on the operation, so it is named by the request's path.
 Every other module asks here, so a change of the API's rules is one edit.
 
 Standard library only, and no harness imports: the compatibility matrix loads this file by
@@ -14,9 +17,11 @@ path inside client environments that do not have the harness installed
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 __all__ = [
     "INLINE",
@@ -44,6 +49,10 @@ SOURCE_DATA = ("source", "data")
 LEGACY_BUNDLE = ("bundle",)
 _ORDER = ("type", "skill_id", "skill_name", "skill_version", "name", "description", "source")
 _FOLDED = frozenset({"type", "skill_version", "version", "source", "bundle"})
+# The operations whose body holds its bundle at the top (`source.data`), by the end of their
+# path (a base URL may add a prefix); every other body holds bundles in its skills.
+_SKILL_WRITE = re.compile(r"/skills/(?:create|[^/]+/update)/?$")
+_SKILLS_SLOTS, _SOURCE_SLOT = "skills", "source"
 
 
 # -- one skill ------------------------------------------------------------------------------------
@@ -87,7 +96,8 @@ def effective_bundle(skill: Mapping[str, Any]) -> Any:
 
 
 class BundleSlot(NamedTuple):
-    """One place a request body holds a bundle's base64: `skills[i].source.data` or `skills[i].bundle`."""
+    """One place a request body holds a bundle's base64: a chat completion's `skills[i].source.data`
+    or `skills[i].bundle`, a skill create or update's `source.data`."""
 
     loc: tuple[str | int, ...]
     data: str
@@ -99,13 +109,32 @@ class BundleSlot(NamedTuple):
         self.holder[self.key] = value
 
 
-def iter_bundle_slots(body: Any) -> Iterator[BundleSlot]:
-    """Every string in a bundle slot of a request body, in order, whatever the skill's type.
+def _slots_of(path: str | None) -> str:
+    """Which slots a body sent to `path` (a path or URL) has: a skill create or update's `source`,
+    else a chat completion's skills (also without a path, and for a body with no skills: none)."""
+    if path is not None and _SKILL_WRITE.search(urlsplit(path).path):
+        return _SOURCE_SLOT
+    return _SKILLS_SLOTS
 
-    Both slots of a skill are given (the deprecated one too), because storing, showing or
-    eliding a bundle must cover whatever was sent, not only what the server would decode.
+
+def iter_bundle_slots(body: Any, path: str | None = None) -> Iterator[BundleSlot]:
+    """Every string in a bundle slot of a request body sent to `path`, in order, whatever the skill's type.
+
+    `path` (the request's path or URL) names the operation, which decides the slots: the
+    top-level `source` of a skill's create or update; for any other operation (and without a
+    path) a chat completion's skills, which bodies without `skills` lack. Both slots of a
+    skill are given (the deprecated one too), because storing, showing or eliding a bundle
+    must cover whatever was sent, not only what the server would decode.
     """
-    skills = body.get("skills") if isinstance(body, Mapping) else None
+    slots = _slots_of(path)
+    if not isinstance(body, Mapping):
+        return
+    if slots == _SOURCE_SLOT:
+        source = body.get("source")
+        if isinstance(source, MutableMapping) and isinstance(source.get("data"), str):
+            yield BundleSlot(SOURCE_DATA, source["data"], source, "data")
+        return
+    skills = body.get("skills")
     for i, skill in enumerate(skills if isinstance(skills, list) else ()):
         if not isinstance(skill, MutableMapping):
             continue
@@ -116,13 +145,19 @@ def iter_bundle_slots(body: Any) -> Iterator[BundleSlot]:
             yield BundleSlot(("skills", i, *LEGACY_BUNDLE), skill["bundle"], skill, "bundle")
 
 
-def map_bundles(body: Any, replace: Callable[[str], Any]) -> Any:
-    """A copy of `body` with each bundle slot's base64 replaced by `replace(data)`; `body` is left as it was."""
-    if not isinstance(body, Mapping) or not isinstance(body.get("skills"), list):
+def map_bundles(body: Any, replace: Callable[[str], Any], path: str | None = None) -> Any:
+    """A copy of `body` (sent to `path`, see `iter_bundle_slots`) with each bundle slot's base64
+    replaced by `replace(data)`; `body` is left as it was."""
+    slots = _slots_of(path)
+    if not isinstance(body, Mapping):
         return body
-    skills = [_copy_skill(s) for s in body["skills"]]
-    out = {**body, "skills": skills}
-    for slot in iter_bundle_slots(out):
+    if slots == _SKILLS_SLOTS and isinstance(body.get("skills"), list):
+        out = {**body, "skills": [_copy_skill(s) for s in body["skills"]]}
+    elif slots == _SOURCE_SLOT and isinstance(body.get("source"), Mapping):
+        out = {**body, "source": dict(body["source"])}
+    else:
+        return body
+    for slot in iter_bundle_slots(out, path):
         slot.replace(replace(slot.data))
     return out
 

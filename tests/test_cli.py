@@ -394,6 +394,11 @@ def test_matrix_writes_the_table_and_exits_0_when_expected_cells_work(
     assert main(argv) == 0
     err = capsys.readouterr().err
     assert "vlmrun-pinned**: 25 ok, 5 known failures, 0 failing" in err
+    long_request = (
+        "  - long request (303), `vlmrun-dict`: known failure: followed the 303 with a GET and returned str '' "
+        "for the completion (rule `no-long-request-polling`)\n"
+    )
+    assert long_request in err
     doc = json.loads((out / "matrix.json").read_text())
     assert [s["name"] for s in doc["stacks"]] == ["vlmrun-pinned"]
     assert doc["ok"] is True

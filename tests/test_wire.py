@@ -118,6 +118,49 @@ def test_map_bundles_returns_a_copy_and_leaves_the_body_alone() -> None:
     assert wire.map_bundles("text", str.upper) == "text"
 
 
+def _admin_body() -> dict[str, Any]:
+    """A skill create or update body: the zip is the top-level `source` (and `skills` means nothing)."""
+    return {"name": "x", "source": {"type": "base64", "data": DATA}, "skills": [{"source": {"data": OTHER}}]}
+
+
+@pytest.mark.parametrize(
+    ("path", "slots"),
+    [
+        (None, [(("skills", 0, "source", "data"), OTHER)]),  # no path: a chat completion's body
+        ("/v1/openai/chat/completions", [(("skills", 0, "source", "data"), OTHER)]),
+        ("https://api.vlm.run/v1/openai/chat/completions?x=1", [(("skills", 0, "source", "data"), OTHER)]),
+        ("/v1/skills/create", [(("source", "data"), DATA)]),
+        ("http://127.0.0.1:8000/proxy/v1/skills/create/", [(("source", "data"), DATA)]),
+        ("/v1/skills/invoice-extraction/update", [(("source", "data"), DATA)]),
+        ("/v1/skills/{skill_id}/update", [(("source", "data"), DATA)]),
+        # any other operation: a chat completion's slots (which bodies without `skills` lack)
+        ("/v1/skills/lookup", [(("skills", 0, "source", "data"), OTHER)]),
+        ("/v1/skills/create/download", [(("skills", 0, "source", "data"), OTHER)]),
+        ("/v1/openai/chat/completions/stream", [(("skills", 0, "source", "data"), OTHER)]),
+    ],
+)
+def test_the_path_decides_the_slots(path: str | None, slots: list[Any]) -> None:
+    assert [(slot.loc, slot.data) for slot in wire.iter_bundle_slots(_admin_body(), path)] == slots
+
+
+@pytest.mark.parametrize(
+    "body", [{"source": {"data": 7}}, {"source": "x"}, {"source": {"type": "base64"}}, {"data": DATA}, [], None]
+)
+def test_admin_bodies_without_a_string_source_data_have_no_slots(body: Any) -> None:
+    assert list(wire.iter_bundle_slots(body, "/v1/skills/create")) == []
+    assert wire.map_bundles(body, len, "/v1/skills/create") == body
+
+
+def test_map_bundles_follows_the_path_and_copies_the_source() -> None:
+    body, before = _admin_body(), json.dumps(_admin_body())
+    mapped = wire.map_bundles(body, len, "/v1/skills/s1/update")
+    assert json.dumps(body) == before
+    assert mapped == {**body, "source": {"type": "base64", "data": len(DATA)}}
+    assert mapped["skills"] is body["skills"]  # not a slot here: shared, untouched
+    assert wire.map_bundles({"source": body["source"]}, len, "/v1/skills/lookup") == {"source": body["source"]}
+    assert wire.map_bundles(body, len)["skills"] == [{"source": {"data": len(OTHER)}}]
+
+
 def test_the_vlmrun_dict_form_applies_every_fold_and_default() -> None:
     """The other cases of the public helper are in tests/test_skill_dicts.py."""
     assert wire.to_wire_dict({"skill_name": "x", "version": "v1", "skill_version": None}) == {

@@ -4,12 +4,15 @@ Each captured body is validated against the description's request schema, posted
 the embedded reference server (in process) for its status and the skill revisions it
 resolved, and canonicalized against the reference form of the same call (the vlmrun dict
 form, `harness.docs_examples.dict_form`, with the same model and messages). A cell records all
-of that, what it was expected to do (`expect.py`) and the verdict.
+of that, what it was expected to do (`expect.py`) and the verdict. Each stack's long-request
+call (`long_requests.py`) becomes a `LongRequestCell`, judged by what the client returned and
+what the server answered.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +25,17 @@ from harness.canonical import canonical_diff, canonicalize
 from harness.contract import Contract, load_contract
 from harness.docs_examples import MODEL, SeedExample, dict_form
 from harness.header_names import RESOLVED_HEADER
-from harness.matrix.expect import Expectation, Facts, expectation
+from harness.matrix.expect import (
+    EMPTY,
+    LONG_REQUEST_RULES,
+    OTHER,
+    RAISED,
+    RESULT,
+    Expectation,
+    Facts,
+    expectation,
+)
+from harness.matrix.long_requests import POLLS, Seen
 from harness.reference.app import ServerConfig, create_app
 
 ENDPOINT = "/v1/openai/chat/completions"
@@ -31,6 +44,8 @@ _KEY = "matrix-reference-key"
 
 OK, KNOWN, FAIL, UNEXPECTED_PASS, NA = "ok", "known failure", "FAIL", "unexpected pass", "n/a"
 VERDICTS = (OK, KNOWN, FAIL, UNEXPECTED_PASS, NA)
+# A client that raised one of these after a GET failed parsing what the poll answered.
+PARSE_ERROR = re.compile(r"^(JSONDecodeError|ValidationError|APIResponseValidationError)\b")
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,31 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class LongRequestCell:
+    """One stack's call, through its normal path, to a server answering `303`, then `POLLS` `202`s."""
+
+    stack: str
+    example: str
+    path: str | None
+    """None when the stack has no client (n/a)."""
+    polls: int
+    outcome: str
+    """`expect.LONG_OUTCOMES`, or `n/a`."""
+    detail: str = ""
+    """The outcome in words."""
+    exchanges: tuple[str, ...] = ()
+    """What the server answered on the completions path, in order (`POST 303`, `GET 202`, …)."""
+    gets: int = 0
+    returned: str | None = None
+    """What `create()` returned: type and a short repr."""
+    error: str | None = None
+    expected: str = "works"
+    rule: str = ""
+    reason: str = ""
+    verdict: str = NA
+
+
+@dataclass(frozen=True)
 class StackRun:
     """A stack as it was built and probed."""
 
@@ -83,10 +123,15 @@ class MatrixResult:
     paths: tuple[str, ...]
     stacks: tuple[StackRun, ...]
     cells: tuple[Cell, ...] = field(default=())
+    long_requests: tuple[LongRequestCell, ...] = field(default=())
 
     @property
     def failed(self) -> bool:
-        return any(c.verdict == FAIL for c in self.cells)
+        verdicts = [c.verdict for c in self.cells] + [c.verdict for c in self.long_requests]
+        return FAIL in verdicts
+
+    def long_request(self, stack: str) -> LongRequestCell | None:
+        return next((c for c in self.long_requests if c.stack == stack), None)
 
     def counts(self, stack: str) -> dict[str, int]:
         counts = dict.fromkeys(VERDICTS, 0)
@@ -178,6 +223,43 @@ class Evaluator:
             verdict=verdict,
         )
 
+    def long_request(self, stack: str, report: Mapping[str, Any], seen: Seen) -> LongRequestCell | None:
+        """The stack's long-request call (None when the probe was not asked for one)."""
+        raw = report.get("long_request")
+        if raw is None:
+            return None
+        base = {"stack": stack, "example": raw["example"], "path": raw["path"], "polls": POLLS}
+        if raw["path"] is None:
+            return LongRequestCell(**base, outcome=NA, expected=NA, verdict=NA)
+        facts = Facts(
+            versions=report.get("versions", {}),
+            features=report.get("features", {}),
+            path=raw["path"],
+            skills=self.examples[raw["example"]].skills,
+        )
+        expect = expectation(facts, LONG_REQUEST_RULES)
+        outcome, detail = long_request_outcome(raw, seen)
+        if expect.works:
+            verdict = OK if outcome == RESULT else FAIL
+        elif outcome == RESULT:
+            verdict = UNEXPECTED_PASS
+        else:
+            assert expect.rule is not None
+            verdict = KNOWN if expect.rule.matches(raw.get("error"), None, outcome) else FAIL
+        return LongRequestCell(
+            **base,
+            outcome=outcome,
+            detail=detail,
+            exchanges=seen.exchanges,
+            gets=seen.gets,
+            returned=raw.get("returned"),
+            error=raw.get("error"),
+            expected="works" if expect.works else "known failure",
+            rule=expect.rule.name if expect.rule else "",
+            reason=expect.reason,
+            verdict=verdict,
+        )
+
     def _post(self, text: str) -> tuple[int, tuple[str, ...]]:
         response = self.client.post(ENDPOINT, content=text.encode(), headers={"content-type": "application/json"})
         header = response.headers.get(RESOLVED_HEADER)
@@ -217,6 +299,25 @@ class Evaluator:
             "canonical_diff": diff,
             "problems": problems,
         }
+
+
+def long_request_outcome(raw: Mapping[str, Any], seen: Seen) -> tuple[str, str]:
+    """What the client made of the `303` (`expect.LONG_OUTCOMES`), and that in words."""
+    error, content, returned = raw.get("error"), raw.get("content"), raw.get("returned")
+    gets = "a GET" if seen.gets == 1 else f"{seen.gets} GETs"
+    followed = f"followed the 303 with {gets}"
+    if error:
+        kind = error.split(":", 1)[0]
+        if seen.gets and PARSE_ERROR.search(error):
+            return EMPTY, f"{followed}, then raised {kind} parsing the answer"
+        return RAISED, f"raised {kind}" + (f" after {gets}" if seen.gets else "")
+    if content is not None and seen.result is not None and content == seen.result:
+        return RESULT, f"polled ({gets}) and returned the completion"
+    if seen.gets and content is None:
+        return EMPTY, f"{followed} and returned {returned} for the completion"
+    if content is None:
+        return OTHER, f"returned {returned} without polling"
+    return OTHER, "returned a completion other than the one the poll answered"
 
 
 @contextmanager

@@ -5,12 +5,17 @@ harness (installing the harness there would change the very pins under test): st
 library only. It reads one JSON document on stdin:
 
     {"base_path": "/v1", "model": "...", "helper": "/path/to/harness/wire.py",
-     "examples": [{"name": "...", "messages": [...], "skills": [<AgentSkill kwargs>, ...]}]}
+     "examples": [{"name": "...", "messages": [...], "skills": [<AgentSkill kwargs>, ...]}],
+     "long_request": {"base_url": "http://127.0.0.1:PORT/v1", "example": "single"}}
 
 starts a capture server on 127.0.0.1 (GET */health -> 200, POST */chat/completions -> a
 minimal `chat.completion`), calls each path with retries off, and prints one JSON document:
 the stack's versions and features, and per example and path the raw bodies the server
 received or the client's exception (`Type: message`) when it failed before sending.
+
+With `long_request` (optional), it also makes one call through the stack's normal path
+against that server (the reference server answering `303 See Other`, then polls), and
+reports what `create()` returned or raised; the server, not the probe, says what was sent.
 """
 
 from __future__ import annotations
@@ -164,6 +169,18 @@ class Stack:
             "openai": self.openai is not None,
         }
 
+    def normal_path(self) -> str | None:
+        """The call this stack's users make: vlmrun's `skills=`, else vlmrun with `extra_body`, else plain openai."""
+        features = self.features()
+        for path, has in (
+            ("vlmrun-dict", features["skills_kwarg"] and features["agent_skill"]),
+            ("vlmrun-dict-extra-body", features["agent_skill"]),
+            ("openai-dict", features["openai"]),
+        ):
+            if has:
+                return path
+        return None
+
     def vlmrun_completions(self) -> Any:
         if self._vlmrun is None:
             from vlmrun.client import VLMRun
@@ -212,6 +229,37 @@ class Stack:
         return lambda: self.vlmrun_completions().create(model=model, messages=messages, skills=skills())
 
 
+def _content(value: Any) -> str | None:
+    """The first message's content when `value` is a parsed completion, else None."""
+    try:
+        content = value.choices[0].message.content
+    except (AttributeError, LookupError, TypeError):
+        return None
+    return content if isinstance(content, str) else None
+
+
+def long_request(request: dict[str, Any]) -> dict[str, Any]:
+    """One call through the stack's normal path to a server answering `303`: what the client made of it."""
+    spec = request["long_request"]
+    stack = Stack(spec["base_url"], request["helper"])
+    path = stack.normal_path()
+    out: dict[str, Any] = {"example": spec["example"], "path": path, "returned": None, "content": None, "error": None}
+    if path is None:
+        return out
+    example = next(e for e in request["examples"] if e["name"] == spec["example"])
+    call = stack.call(path, request["model"], example)
+    assert call is not None  # normal_path names a client this stack has
+    try:
+        value = call()
+    except Exception as exc:  # what the client raises is the finding
+        out["error"] = _error(exc)
+        return out
+    text = repr(value)
+    out["returned"] = f"{type(value).__name__} {text if len(text) <= 200 else text[:200] + '…'}"
+    out["content"] = _content(value)
+    return out
+
+
 def run(request: dict[str, Any]) -> dict[str, Any]:
     capture = Capture()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(capture))
@@ -242,7 +290,10 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         server.shutdown()
         server.server_close()
     versions = {"python": platform.python_version(), **{name: _version(name) for name in PACKAGES}}
-    return {"versions": versions, "features": stack.features(), "paths": list(PATHS), "cells": cells}
+    report = {"versions": versions, "features": stack.features(), "paths": list(PATHS), "cells": cells}
+    if request.get("long_request"):
+        report["long_request"] = long_request(request)
+    return report
 
 
 def main() -> int:

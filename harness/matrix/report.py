@@ -13,10 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from harness.files import write_atomic
-from harness.matrix.evaluate import FAIL, KNOWN, NA, OK, UNEXPECTED_PASS, Cell, MatrixResult, StackRun
+from harness.matrix.evaluate import (
+    ENDPOINT,
+    FAIL,
+    KNOWN,
+    NA,
+    OK,
+    UNEXPECTED_PASS,
+    Cell,
+    LongRequestCell,
+    MatrixResult,
+    StackRun,
+)
 from harness.wire import iter_bundle_slots
 
-FORMAT = 1
+FORMAT = 2  # 2: `long_requests`
 VERSION_COLUMNS = ("python", "vlmrun", "openai", "httpx", "httpx2", "pydantic")
 MARKS = {OK: "✅ ok", KNOWN: "⚠️ known failure", FAIL: "❌ FAIL", UNEXPECTED_PASS: "❔ unexpected pass", NA: "n/a"}
 
@@ -40,7 +51,14 @@ stack, to a capture server, then judged here.
   failures*, rules on what the stack has (reason given), which must fail the way the rule says.
   `harness matrix` exits 1 when a cell expected to work does not (❌), or a known failure fails
   differently; an unexpected pass (❔) is shown but does not fail the run. `n/a`: the stack lacks
-  that client."""
+  that client.
+- **long requests**: one more call per stack, the `single` example through the stack's normal
+  path (`vlmrun-dict` where vlmrun has `skills=`, else `vlmrun-dict-extra-body`, else
+  `openai-dict`) to the reference server with long requests on (`harness serve --long-requests 2`):
+  it answers `303 See Other`, then `202` twice on `Location`, then the completion. **server
+  answered**: what it answered on the completions path, in order. The call *works* when the client
+  polls until the `200` and returns that completion; no released stack does, so each is a known
+  failure today (rule `no-long-request-polling`), and one that starts polling shows as ❔."""
 
 
 def to_json(result: MatrixResult) -> dict[str, Any]:
@@ -57,6 +75,7 @@ def to_json(result: MatrixResult) -> dict[str, Any]:
             for s in result.stacks
         ],
         "cells": [asdict(c) for c in result.cells],
+        "long_requests": [asdict(c) for c in result.long_requests],
     }
 
 
@@ -72,7 +91,7 @@ def elide(body: str | None) -> str:
         return body
     if "messages" in value:
         value["messages"] = "…"
-    for slot in iter_bundle_slots(value):
+    for slot in iter_bundle_slots(value, ENDPOINT):
         if len(slot.data) > 24:
             slot.replace(f"{slot.data[:8]}…({len(slot.data)} chars)")
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
@@ -135,7 +154,26 @@ def summary_line(result: MatrixResult, stack: StackRun) -> str:
                 paths.append(cell.path)
     for why, paths in reasons.items():
         text += f"\n  - {', '.join(f'`{p}`' for p in paths)}: {why}"
+    long_request = result.long_request(stack.name)
+    if long_request is not None and long_request.verdict != NA:
+        text += f"\n  - long request (303), `{long_request.path}`: {long_request.verdict}: {long_request.detail}"
+        if long_request.verdict == KNOWN:
+            text += f" (rule `{long_request.rule}`)"
     return text
+
+
+def _long_request_row(cell: LongRequestCell) -> str:
+    why = _md(f"{cell.reason} (rule `{cell.rule}`)") if cell.rule else ""
+    cols = [
+        _md(cell.stack),
+        f"`{cell.path}`" if cell.path else "",
+        MARKS[cell.verdict],
+        ", ".join(cell.exchanges),
+        str(cell.gets) if cell.path else "",
+        _md(cell.detail),
+        " ".join(n for n in (_code(cell.error or ""), why) if n),
+    ]
+    return "| " + " | ".join(cols) + " |"
 
 
 def render_markdown(result: MatrixResult) -> str:
@@ -157,6 +195,15 @@ def render_markdown(result: MatrixResult) -> str:
         lines.append(f"| {s.name} | {_md(s.summary)} | {_code(reqs)} | {versions} |")
     lines += ["", "## Summary", ""]
     lines += [f"- {summary_line(result, s)}" for s in result.stacks]
+    if result.long_requests:
+        lines += [
+            "",
+            "## Long requests (303 See Other)",
+            "",
+            "| stack | path | verdict | server answered | GETs | what the client did | error / reason |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [_long_request_row(c) for c in result.long_requests]
     lines += ["", "## How to read it", "", LEGEND]
     for s in result.stacks:
         lines += [

@@ -1,4 +1,4 @@
-"""One matrix run: build every selected stack, probe it, judge what it sent."""
+"""One matrix run: build every selected stack, probe it, judge what it sent and what it made of a `303`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 
 from harness.contract import load_contract
 from harness.docs_examples import seed_examples
-from harness.matrix.evaluate import Cell, MatrixResult, StackRun, evaluator, probe_payload
-from harness.matrix.probe import PATHS
+from harness.matrix.evaluate import Cell, LongRequestCell, MatrixResult, StackRun, evaluator, probe_payload
+from harness.matrix.long_requests import long_request_server
+from harness.matrix.probe import API_KEY, PATHS
 from harness.matrix.stacks import Stack, build_env, find_uv, run_probe, select
 from harness.settings import harness_version
 
@@ -46,12 +47,14 @@ def run_matrix(
         progress(f"environment for {stack.name}…")
         pythons.append(build_env(stack, cache, uv=uv, refresh=refresh))
     examples = seed_examples()
-    payload = probe_payload(examples)
     runs: list[StackRun] = []
     cells: list[Cell] = []
-    with evaluator(examples) as judge:
+    long_requests: list[LongRequestCell] = []
+    with evaluator(examples) as judge, long_request_server(API_KEY) as server:
+        payload = {**probe_payload(examples), "long_request": server.request()}
         for stack, python in zip(stacks, pythons, strict=True):
             progress(f"probing {stack.name}…")
+            server.take()
             report = run_probe(stack, python, payload)
             runs.append(
                 StackRun(
@@ -64,10 +67,12 @@ def run_matrix(
                 )
             )
             cells += judge.cells(stack.name, report)
-    return _result(runs, cells)
+            if (long_request := judge.long_request(stack.name, report, server.take())) is not None:
+                long_requests.append(long_request)
+    return _result(runs, cells, long_requests)
 
 
-def _result(runs: list[StackRun], cells: list[Cell]) -> MatrixResult:
+def _result(runs: list[StackRun], cells: list[Cell], long_requests: Sequence[LongRequestCell] = ()) -> MatrixResult:
     return MatrixResult(
         generated=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         python=platform.python_version(),
@@ -76,4 +81,5 @@ def _result(runs: list[StackRun], cells: list[Cell]) -> MatrixResult:
         paths=PATHS,
         stacks=tuple(runs),
         cells=tuple(cells),
+        long_requests=tuple(long_requests),
     )

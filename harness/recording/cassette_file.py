@@ -104,21 +104,21 @@ def _check_events(value: Any) -> list[dict[str, Any]]:
 # -- bodies ------------------------------------------------------------------------------------
 
 
-def json_with_bundles(value: Any, fetch: Callable[[str], bytes]) -> bytes:
+def json_with_bundles(value: Any, fetch: Callable[[str], bytes], path: str | None = None) -> bytes:
     """Compact JSON with bundles restored, the base64 spliced between the small body's pieces.
 
     Serialising the body with a 1.4 MB string inside was most of a bundle cassette's load;
     base64 and placeholders need no JSON escaping, so the swap is exact, and joining bytes
     copies the base64 once. When a placeholder also appears outside a bundle slot, the slow,
-    structural path is taken.
+    structural path is taken. `path`: the request's path or URL (which slots it has).
     """
-    digests = placeholders(value)
+    digests = placeholders(value, path)
     text = compact_json(value)
     quoted = {json.dumps(BLOB_PREFIX + d): d for d in set(digests)}
     if not quoted:
         return text.encode("utf-8", "surrogatepass")
     if any(text.count(q) != digests.count(d) for q, d in quoted.items()):
-        restore_bundles(value, lambda digest: fetch(digest).decode("ascii"))
+        restore_bundles(value, lambda digest: fetch(digest).decode("ascii"), path)
         return compact_json(value).encode("utf-8", "surrogatepass")
     pieces = re.split("(" + "|".join(map(re.escape, quoted)) + ")", text)
     out: list[bytes] = []
@@ -127,8 +127,10 @@ def json_with_bundles(value: Any, fetch: Callable[[str], bytes]) -> bytes:
     return b"".join(out)
 
 
-def decode_body(node: Any, *, fetch: Callable[[str], bytes] | None = None) -> bytes:
-    """Bytes of a body node; plain vcrpy bodies (a string, `!!binary`, `{string: …}`) are read too."""
+def decode_body(node: Any, *, fetch: Callable[[str], bytes] | None = None, path: str | None = None) -> bytes:
+    """Bytes of a body node; plain vcrpy bodies (a string, `!!binary`, `{string: …}`) are read too.
+
+    `fetch` and `path` (the request's path or URL) restore a request body's bundles."""
     if node is None:
         return b""
     if isinstance(node, str | bytes):
@@ -139,7 +141,7 @@ def decode_body(node: Any, *, fetch: Callable[[str], bytes] | None = None) -> by
     ((kind, value),) = node.items()
     if kind == "json":
         if fetch is not None:
-            return json_with_bundles(value, fetch)
+            return json_with_bundles(value, fetch, path)
         return compact_json(value).encode("utf-8", "surrogatepass")
     if kind == "events":
         return render_sse(_check_events(value)).encode()
@@ -199,11 +201,12 @@ def interaction_parts(node: Any) -> tuple[dict[str, Any], dict[str, Any], dict[s
 
 def decode_interaction(node: Any, index: int, fetch: Callable[[str], bytes]) -> Interaction:
     req, res, status, code = interaction_parts(node)
+    uri = str(require(req, "uri", "request"))
     request = RecordedRequest(
         method=str(require(req, "method", "request")).upper(),
-        uri=str(require(req, "uri", "request")),
+        uri=uri,
         headers=decode_headers(req.get("headers"), "request"),
-        body=decode_body(req.get("body"), fetch=fetch),
+        body=decode_body(req.get("body"), fetch=fetch, path=uri),
     )
     response = RecordedResponse(
         status=code,

@@ -2,7 +2,10 @@
 
 The message names the cassette, the request, the closest recorded interaction and the
 canonical paths that differ (which skill, which field; for a bundle, which files inside it),
-then the one thing to do next for the record mode in use.
+then the one thing to do next for the record mode in use. A long request's poll (a GET
+naming its job in `POLL_PARAM`) that differs from a recorded poll only in the job id says
+so: nothing in the test's call differs, the recording followed another job, so only
+recording again helps.
 """
 
 from __future__ import annotations
@@ -10,12 +13,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from harness.errors import BundleError, CassetteMiss
 from harness.files import display_path
 from harness.recording.matcher import canonical_body, differences
 from harness.recording.scope import Scope
+from harness.settings import POLL_PARAM
 from harness.wire import effective_bundle
 
 
@@ -96,6 +100,30 @@ def bundle_changes(live: Any, recorded: Any) -> list[str]:
     return out
 
 
+def _query(request: Any) -> list[tuple[str, str]]:
+    return sorted(parse_qsl(urlsplit(str(request.uri)).query, keep_blank_values=True))
+
+
+def _job(query: list[tuple[str, str]]) -> str | None:
+    return next((value for name, value in query if name == POLL_PARAM), None)
+
+
+def poll_of_another_job(live: Any, candidates: list[tuple[int, Any]]) -> tuple[int, str] | None:
+    """The first recorded poll that differs from a live poll only in its job id: (its index, that id)."""
+    sent = _query(live)
+    job = _job(sent)
+    if str(live.method).upper() != "GET" or job is None:
+        return None
+    rest = [pair for pair in sent if pair[0] != POLL_PARAM]
+    for index, recorded in candidates:
+        kept = _query(recorded)
+        other = _job(kept)
+        same_rest = [pair for pair in kept if pair[0] != POLL_PARAM] == rest
+        if other not in (None, job) and same_rest and canonical_body(live).key == canonical_body(recorded).key:
+            return index, other
+    return None
+
+
 def miss_from_vcr(miss: Any, scope: Scope | None = None, *, test: str | None = None) -> CassetteMiss:
     """The miss explained against the cassette's VLM Run requests (all of them without a scope)."""
     cassette = miss.cassette
@@ -110,6 +138,15 @@ def miss_from_vcr(miss: Any, scope: Scope | None = None, *, test: str | None = N
     if not candidates and mine:
         recorded = ", ".join(sorted({_label(r) for _, r in mine}))
         lines.append(f"The cassette holds no {live.method} to that path; it has: {recorded}.")
+    elif (poll := poll_of_another_job(live, candidates)) is not None:
+        index, job = poll
+        lines.append(
+            f"The job id differs: this poll asks for job {_job(_query(live))!r}, the recording polled job {job!r} "
+            f"(interaction {index}); only the {POLL_PARAM} query parameter differs."
+        )
+        where = f" ({test})" if test else ""
+        lines.append(f"Re-record with --record-mode=rewrite{where}: a replay polls only the job its recording started.")
+        return CassetteMiss("\n".join(lines))
     elif candidates:
         best_index, best = min(candidates, key=lambda c: len(differences(live, c[1], limit=1000)))
         diffs = differences(live, best)
@@ -117,6 +154,11 @@ def miss_from_vcr(miss: Any, scope: Scope | None = None, *, test: str | None = N
             lines.append(f"Closest recorded: interaction {best_index}; what differs in the canonical request:")
             lines += [f"  {d}" for d in diffs]
             lines += [f"  {change}" for change in bundle_changes(live, best)]
+        elif _query(live) != _query(best):
+            lines.append(
+                f"Closest recorded: interaction {best_index}, the same body with another query: "
+                f"recorded {_label(best)}, sent {_label(live)}."
+            )
         elif canonical_body(live).key == canonical_body(best).key:
             lines.append(f"Interaction {best_index} matches but was already played; a test replays each once.")
     lines.append(_next_step(mode, exists, test))

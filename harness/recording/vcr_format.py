@@ -8,8 +8,9 @@ vcrpy's shape (`request: {method, uri, body, headers}`, `response: {status, head
 - a JSON body is stored indented (one field per line, a YAML literal block), and a
   `content-length` header is set to the stored length so any client reads it whole;
 - an event stream is stored verbatim, one `data:` line per event;
-- an inline skill bundle in a request becomes `$blob:sha256:<hex>`, its zip stored once in
-  `_blobs/` (a request body is never replayed, so plain vcrpy loses nothing);
+- an inline skill bundle in a request (where `wire` says the request's operation has one: a
+  chat completion's skills, a skill create or update's `source`) becomes `$blob:sha256:<hex>`,
+  its zip stored once in `_blobs/` (a request body is never replayed, so plain vcrpy loses nothing);
 - the response carries `vlmrun_harness: {request_body: json, response_body: json}`, which
   plain vcrpy ignores and the harness reads to restore the exact bytes: the compact JSON
   the client sent and the server answered (a response is stored indented only when its
@@ -87,7 +88,7 @@ def encode_request(request: Any, stash: dict[str, bytes]) -> tuple[dict[str, Any
         body = text
         value = parse_json(text)
         if isinstance(value, dict | list):
-            stash_bundles(value, stash)
+            stash_bundles(value, stash, str(request.uri))
             body, kind = _indented(value), JSON
             _set_length(headers, len(body.encode()), as_list=True)
     return {"method": request.method, "uri": scrub_uri(request.uri), "body": body, "headers": headers}, kind
@@ -168,15 +169,19 @@ def is_stored_pair(response: Any) -> bool:
     return isinstance(response, dict) and isinstance(response.get(KEY), dict)
 
 
-def _compacted(text: str, fetch: Callable[[str], bytes] | None) -> bytes:
+def _compacted(text: str, fetch: Callable[[str], bytes] | None, path: str | None) -> bytes:
     value = json.loads(text)
     if fetch is not None:
-        return json_with_bundles(value, fetch)  # the base64 spliced into the small body's text
+        return json_with_bundles(value, fetch, path)  # the base64 spliced into the small body's text
     return compact_json(value).encode("utf-8", "surrogatepass")
 
 
-def decode_body(body: Any, kind: Any, what: str, fetch: Callable[[str], bytes] | None = None) -> Any:
-    """The exact bytes of a stored body (`kind` from the mark); ValueError names what is wrong."""
+def decode_body(
+    body: Any, kind: Any, what: str, fetch: Callable[[str], bytes] | None = None, path: str | None = None
+) -> Any:
+    """The exact bytes of a stored body (`kind` from the mark); ValueError names what is wrong.
+
+    `fetch` and `path` (the request's path or URL: where its bundles sit) restore a request's bundles."""
     if kind is None or body is None:
         return body
     if kind != JSON:
@@ -185,7 +190,7 @@ def decode_body(body: Any, kind: Any, what: str, fetch: Callable[[str], bytes] |
     if text is None:
         raise ValueError(f"{what} is marked {JSON!r} but is not text")
     try:
-        return _compacted(text, fetch)
+        return _compacted(text, fetch, path)
     except ValueError as exc:
         raise ValueError(f"{what} is marked {JSON!r} but is not JSON: {exc}") from None
 
@@ -193,7 +198,7 @@ def decode_body(body: Any, kind: Any, what: str, fetch: Callable[[str], bytes] |
 def decode_pair(request: Any, response: dict[str, Any], fetch: Callable[[str], bytes]) -> dict[str, Any]:
     """Restore, in place, the bytes the client sent and received; the mark is removed."""
     mark = response.pop(KEY)
-    raw = decode_body(request.body, mark.get("request_body"), "request body", fetch)
+    raw = decode_body(request.body, mark.get("request_body"), "request body", fetch, str(request.uri))
     if raw is not request.body:
         request.body = raw
         if _header(request.headers, "content-length") is not None:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from harness.bundles import DEFAULT_LIMITS, BundleLimits, decode_bundle
 from harness.bundles.decode import decode_base64
 from harness.canonical import canonicalize
-from harness.contract import Contract, Loc, Violation
+from harness.contract import COMPLETIONS_PATH, Contract, Loc, Violation
 from harness.errors import BundleError
 from harness.models import (
     ChatCompletionRequest,
@@ -125,7 +125,7 @@ def model_details(exc: ValidationError) -> list[dict[str, Any]]:
 
 def plan_completion(body: Any, contract: Contract, registry: Registry, limits: BundleLimits) -> Plan:
     """Validate and resolve a body, or raise `Rejected` with the API's status and detail."""
-    slots = {slot.loc: slot.data for slot in iter_bundle_slots(body)}
+    slots = {slot.loc: slot.data for slot in iter_bundle_slots(body, COMPLETIONS_PATH)}
     request = validated(ChatCompletionRequest, body, contract, "ChatCompletionRequest", bundles=slots, limits=limits)
     bundle_violations: list[Violation] = []
     labels: list[str] = []

@@ -35,8 +35,8 @@ from harness.caches import LockedLRU
 from harness.contract import COMPLETIONS_PATH
 from harness.header_names import RESOLVED_HEADER
 from harness.reference.completions import CREATED
+from harness.settings import POLL_PARAM
 
-POLL_PARAM = "__modal_function_call_id"
 JOB_TABLE_SIZE = 1000  # jobs kept per process; the least recently polled goes first (then 404)
 _JOB_PREFIX = "fc-"  # Modal's function-call ids
 EXAMPLE_JOB = "fc-0123456789abcdef01234567"  # the description's example (tests/reference/test_long_requests.py)

@@ -34,11 +34,14 @@ from harness.models import InlineSkillSource, SkillCreateRequest, SkillUpdateReq
 from harness.models.skills import CREATE_SOURCE_MESSAGE, UPDATE_SOURCE_MESSAGE
 from harness.reference.completions import Rejected, bundle_violation, validated
 from harness.reference.registry import Registry, SkillRevision, new_version, revision_id
+from harness.wire import SOURCE_DATA, iter_bundle_slots
 
 SESSION_CHARS = 32 * 1024 * 1024
 """Characters of chat text remembered for `create` with `session_id`; the oldest chat goes first."""
 _DESCRIPTION_CHARS = 200
-_SOURCE_DATA: Loc = ("source", "data")
+_CREATE_PATH = "/v1/skills/create"  # the operations' paths as `app` routes them: wire's bundle slots follow them
+_UPDATE_PATH = "/v1/skills/{skill_id}/update"
+_SOURCE_DATA: Loc = SOURCE_DATA
 
 
 def utc_now() -> datetime:
@@ -82,7 +85,7 @@ class SkillAdmin:
             body,
             self._contract,
             "SkillCreateRequest",
-            bundles=_source_slot(body),
+            bundles=_bundle_slots(body, _CREATE_PATH),
             limits=self._limits,
             combinator_message=CREATE_SOURCE_MESSAGE,
         )
@@ -105,7 +108,7 @@ class SkillAdmin:
             body,
             self._contract,
             "SkillUpdateRequest",
-            bundles=_source_slot(body),
+            bundles=_bundle_slots(body, _UPDATE_PATH),
             limits=self._limits,
             combinator_message=UPDATE_SOURCE_MESSAGE,
         )
@@ -184,10 +187,9 @@ class SkillAdmin:
         return rev
 
 
-def _source_slot(body: Any) -> dict[Loc, Any]:
-    """Where a create or update body holds a zip's base64, for bundle-worded 422s."""
-    source = body.get("source") if isinstance(body, dict) else None
-    return {_SOURCE_DATA: source["data"]} if isinstance(source, dict) and "data" in source else {}
+def _bundle_slots(body: Any, path: str) -> dict[Loc, Any]:
+    """Where a create or update body holds a zip's base64 (wire's rule for `path`), for bundle-worded 422s."""
+    return {slot.loc: slot.data for slot in iter_bundle_slots(body, path)}
 
 
 def _file_not_found(file_id: str) -> Rejected:

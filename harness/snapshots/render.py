@@ -45,9 +45,10 @@ def bundle_manifest(data: str) -> dict[str, Any]:
     }
 
 
-def review_body(body: Any) -> Any:
-    """The JSON body with inline bundles as manifests and secret-looking fields redacted."""
-    return scrub_json(map_bundles(body, lambda data: {"manifest": bundle_manifest(data)}))
+def review_body(body: Any, path: str | None = None) -> Any:
+    """The JSON body (sent to `path`; none: a chat completion) with inline bundles as manifests
+    and secret-looking fields redacted."""
+    return scrub_json(map_bundles(body, lambda data: {"manifest": bundle_manifest(data)}, path))
 
 
 def review_headers(
@@ -73,7 +74,7 @@ def reviewable(request: CapturedRequest, *, volatile: Collection[str] = VOLATILE
     except ValueError:
         out["body_text"] = request.body.decode("utf-8", errors="replace")
     else:
-        out["body"] = review_body(body)
+        out["body"] = review_body(body, request.path)
     return out
 
 

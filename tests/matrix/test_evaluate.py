@@ -9,7 +9,20 @@ from typing import Any
 import pytest
 
 from harness.docs_examples import MODEL, SeedExample, dict_form, object_form, seed_examples
-from harness.matrix.evaluate import ENDPOINT, FAIL, KNOWN, NA, OK, UNEXPECTED_PASS, Evaluator, evaluator
+from harness.matrix.evaluate import (
+    ENDPOINT,
+    FAIL,
+    KNOWN,
+    NA,
+    OK,
+    UNEXPECTED_PASS,
+    Evaluator,
+    LongRequestCell,
+    evaluator,
+    long_request_outcome,
+)
+from harness.matrix.expect import EMPTY, OTHER, RAISED, RESULT
+from harness.matrix.long_requests import POLLS, Seen
 
 EXAMPLES = {e.name: e for e in seed_examples()}
 OPENAI_1 = {"python": "3.11.7", "vlmrun": "0.9.2", "openai": "1.109.1", "httpx": "0.28.1"}
@@ -149,3 +162,100 @@ def test_absent_clients_are_not_applicable(judge: Evaluator) -> None:
     raw: dict[str, Any] = {"example": "single", "path": "vlmrun-dict", "outcome": "n/a", "posts": [], "error": None}
     cell = _judge(judge, raw, features={"openai": True})
     assert (cell.verdict, cell.expected) == (NA, "n/a")
+
+
+# --- long requests ----------------------------------------------------------------------------
+
+FOLLOWED = Seen(("POST 303", "GET 202"))
+POLLED = Seen(("POST 303", "GET 202", "GET 202", "GET 200"), result='{"invoice_id": "x"}')
+EMPTY_STRING = {"example": "single", "path": "vlmrun-dict", "returned": "str ''", "content": None, "error": None}
+
+
+def _long(judge: Evaluator, raw: dict[str, Any], seen: Seen, versions: Any = OPENAI_3) -> LongRequestCell:
+    cell = judge.long_request("s", {"versions": versions, "features": MODERN, "long_request": raw}, seen)
+    assert cell is not None
+    return cell
+
+
+@pytest.mark.parametrize(
+    ("raw", "seen", "outcome", "detail"),
+    [
+        (EMPTY_STRING, FOLLOWED, EMPTY, "followed the 303 with a GET and returned str '' for the completion"),
+        (
+            {**EMPTY_STRING, "returned": "ChatCompletion(...)", "content": '{"invoice_id": "x"}'},
+            POLLED,
+            RESULT,
+            "polled (3 GETs) and returned the completion",
+        ),
+        (
+            {**EMPTY_STRING, "returned": None, "error": "JSONDecodeError: Expecting value: line 1 column 1 (char 0)"},
+            Seen(("POST 303", "GET 202", "GET 202")),
+            EMPTY,
+            "followed the 303 with 2 GETs, then raised JSONDecodeError parsing the answer",
+        ),
+        (
+            {**EMPTY_STRING, "returned": None, "error": "APIStatusError: 303"},
+            Seen(("POST 303",)),
+            RAISED,
+            "raised APIStatusError",
+        ),
+        (
+            {**EMPTY_STRING, "returned": None, "error": "APITimeoutError: Request timed out."},
+            FOLLOWED,
+            RAISED,
+            "raised APITimeoutError after a GET",
+        ),
+        (EMPTY_STRING, Seen(("POST 303",)), OTHER, "returned str '' without polling"),
+        (
+            {**EMPTY_STRING, "returned": "ChatCompletion(...)", "content": "another"},
+            POLLED,
+            OTHER,
+            "returned a completion other than the one the poll answered",
+        ),
+    ],
+)
+def test_what_a_client_made_of_a_303(raw: dict[str, Any], seen: Seen, outcome: str, detail: str) -> None:
+    assert long_request_outcome(raw, seen) == (outcome, detail)
+
+
+def test_a_released_stack_following_the_303_is_the_known_failure(judge: Evaluator) -> None:
+    cell = _long(judge, EMPTY_STRING, FOLLOWED)
+    assert cell == LongRequestCell(
+        stack="s",
+        example="single",
+        path="vlmrun-dict",
+        polls=POLLS,
+        outcome=EMPTY,
+        detail="followed the 303 with a GET and returned str '' for the completion",
+        exchanges=("POST 303", "GET 202"),
+        gets=1,
+        returned="str ''",
+        expected="known failure",
+        rule="no-long-request-polling",
+        reason=(
+            "openai 3.57.0 (under vlmrun 0.9.2, which does not poll) follows the 303 with a GET (httpx follows "
+            "redirects) and returns the first 202's empty body as the result, without an error; poll `Location` "
+            "until a 200 yourself"
+        ),
+        verdict=KNOWN,
+    )
+
+
+def test_a_released_stack_that_polls_is_improved_and_one_that_raises_fails(judge: Evaluator) -> None:
+    polled = {**EMPTY_STRING, "returned": "ChatCompletion(...)", "content": '{"invoice_id": "x"}'}
+    assert _long(judge, polled, POLLED).verdict == UNEXPECTED_PASS
+    raised = {**EMPTY_STRING, "returned": None, "error": "APIStatusError: 303"}
+    assert _long(judge, raised, Seen(("POST 303",))).verdict == FAIL
+
+
+def test_a_newer_vlmrun_must_poll(judge: Evaluator) -> None:
+    newer = {**OPENAI_3, "vlmrun": "0.9.3"}
+    polled = {**EMPTY_STRING, "returned": "ChatCompletion(...)", "content": '{"invoice_id": "x"}'}
+    assert (_long(judge, polled, POLLED, newer).verdict, _long(judge, polled, POLLED, newer).expected) == (OK, "works")
+    assert _long(judge, EMPTY_STRING, FOLLOWED, newer).verdict == FAIL
+
+
+def test_no_long_request_without_the_probe_asked_and_n_a_without_a_client(judge: Evaluator) -> None:
+    assert judge.long_request("s", {"versions": OPENAI_3, "cells": []}, Seen()) is None
+    cell = _long(judge, {**EMPTY_STRING, "path": None}, Seen())
+    assert (cell.outcome, cell.expected, cell.verdict) == (NA, NA, NA)

@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
-from harness.matrix.expect import Facts, KnownFailure, expectation, parse_version
+from harness.matrix.expect import (
+    EMPTY,
+    LONG_REQUEST_RULES,
+    RAISED,
+    Facts,
+    KnownFailure,
+    expectation,
+    parse_version,
+)
 
 MODERN = {"skills_kwarg": True, "dump_has_version": False}
 OLD_SDK = {"skills_kwarg": False, "dump_has_version": True}
@@ -55,3 +63,30 @@ def test_parse_version() -> None:
     assert parse_version("2.17.0rc1") == (2, 17, 0)
     assert parse_version("1.109.1") < (2, 17)
     assert parse_version(None) == ()
+
+
+@pytest.mark.parametrize(
+    ("path", "vlmrun", "known"),
+    [
+        ("vlmrun-dict", "0.9.2", True),
+        ("vlmrun-dict-extra-body", "0.5.8", True),
+        ("openai-dict", None, True),
+        ("openai-dict", "0.9.3", True),  # plain openai never polls, whatever vlmrun is beside it
+        ("vlmrun-dict", "0.9.3", False),  # the first vlmrun after 0.9.2 is expected to poll
+    ],
+)
+def test_long_request_rule(path: str, vlmrun: str | None, known: bool) -> None:
+    facts = Facts(versions={"openai": "3.57.0", "vlmrun": vlmrun}, features=MODERN, path=path, skills=REF)
+    got = expectation(facts, LONG_REQUEST_RULES)
+    assert (got.rule.name if got.rule else None) == ("no-long-request-polling" if known else None)
+    if got.rule is not None:
+        assert got.rule.matches(None, None, EMPTY)
+        assert not got.rule.matches("APIStatusError: 303", None, RAISED)
+
+
+def test_the_long_request_reason_names_what_follows_the_303() -> None:
+    facts = Facts(versions={"openai": "1.109.1"}, features={}, path="openai-dict", skills=REF)
+    assert expectation(facts, LONG_REQUEST_RULES).reason == (
+        "openai 1.109.1 follows the 303 with a GET (httpx follows redirects) and returns the first 202's "
+        "empty body as the result, without an error; poll `Location` until a 200 yourself"
+    )

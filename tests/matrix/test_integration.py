@@ -15,6 +15,7 @@ import pytest
 
 from harness.docs_examples import object_form, seed_examples
 from harness.matrix.evaluate import KNOWN, OK, Cell, MatrixResult
+from harness.matrix.expect import EMPTY
 from harness.matrix.run import run_matrix
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,3 +76,17 @@ def test_the_helper_is_canonical_equal_on_both_stacks(result: MatrixResult, stac
         assert (cell.verdict, cell.valid, cell.status, cell.canonical_equal) == (OK, True, 200, True)
         assert cell.body is not None
         assert json.loads(cell.body)["skills"] == json.loads(dict_cells[cell.example].body or "")["skills"]
+
+
+@pytest.mark.parametrize("stack", ["vlmrun-pinned", "vlmrun-openai3"])
+def test_a_long_request_follows_the_303_once_and_returns_an_empty_string(result: MatrixResult, stack: str) -> None:
+    cell = result.long_request(stack)
+    assert cell is not None
+    assert (cell.path, cell.outcome, cell.exchanges, cell.returned, cell.error) == (
+        "vlmrun-dict",
+        EMPTY,
+        ("POST 303", "GET 202"),
+        "str ''",
+        None,
+    )
+    assert (cell.verdict, cell.rule) == (KNOWN, "no-long-request-polling")

@@ -17,6 +17,7 @@ import harness.wire
 from harness.docs_examples import seed_examples
 from harness.matrix import probe
 from harness.matrix.evaluate import probe_payload
+from harness.matrix.long_requests import Seen, long_request_server
 
 PROBE = Path(probe.__file__)
 
@@ -104,3 +105,52 @@ def test_a_failing_client_is_recorded_not_raised(monkeypatch: pytest.MonkeyPatch
         "error": "ConnectionError: no route",
     }
     assert cells["openai-dict"]["outcome"] == "sent"
+
+
+def test_the_long_request_call_follows_the_303_and_returns_the_empty_202() -> None:
+    """vlmrun 0.9.2 on openai 3.x (this environment): one GET of `Location`, then `""` for the completion."""
+    with long_request_server(probe.API_KEY) as server:
+        request = {**probe_payload(seed_examples()[:1]), "helper": harness.wire.__file__}
+        report = probe.run({**request, "long_request": server.request()})
+        seen = server.take()
+    assert report["long_request"] == {
+        "example": "single",
+        "path": "vlmrun-dict",
+        "returned": "str ''",
+        "content": None,
+        "error": None,
+    }
+    assert seen == Seen(("POST 303", "GET 202"))
+    assert "long_request" not in probe.run(request)
+
+
+@pytest.mark.parametrize(
+    ("features", "path"),
+    [
+        ({"skills_kwarg": True, "agent_skill": True, "openai": True}, "vlmrun-dict"),
+        ({"skills_kwarg": False, "agent_skill": True, "openai": True}, "vlmrun-dict-extra-body"),
+        ({"skills_kwarg": False, "agent_skill": False, "openai": True}, "openai-dict"),
+        ({"skills_kwarg": False, "agent_skill": False, "openai": False}, None),
+    ],
+)
+def test_the_normal_path_is_the_one_the_stack_has(
+    features: dict[str, bool], path: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(probe.Stack, "features", lambda self: features)
+    assert probe.Stack("http://127.0.0.1:9/v1", harness.wire.__file__).normal_path() == path
+
+
+def test_a_long_request_that_raises_is_recorded_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: probe.Stack) -> object:
+        raise ConnectionError("no route")
+
+    monkeypatch.setattr(probe.Stack, "vlmrun_completions", broken)
+    request = {**probe_payload(seed_examples()[:1]), "helper": harness.wire.__file__}
+    out = probe.long_request({**request, "long_request": {"base_url": "http://127.0.0.1:9/v1", "example": "single"}})
+    assert out == {
+        "example": "single",
+        "path": "vlmrun-dict",
+        "returned": None,
+        "content": None,
+        "error": "ConnectionError: no route",
+    }

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from harness.matrix.evaluate import FAIL, KNOWN, NA, OK, Cell, MatrixResult, StackRun
+from harness.matrix.evaluate import FAIL, KNOWN, NA, OK, Cell, LongRequestCell, MatrixResult, StackRun
 from harness.matrix.report import elide, render_markdown, summary_line, to_json, write_reports
 
 DATA = "UEsDBBQAAAAAAAAAIQBd" * 10
@@ -40,6 +41,21 @@ CELLS = (
          verdict=FAIL),
     Cell(stack="s1", example="single", path="vlmrun-helper-extra-body", outcome="n/a", expected="n/a", verdict=NA),
 )  # fmt: skip
+LONG = LongRequestCell(
+    stack="s1",
+    example="single",
+    path="vlmrun-dict",
+    polls=2,
+    outcome="empty",
+    detail="followed the 303 with a GET and returned str '' for the completion",
+    exchanges=("POST 303", "GET 202"),
+    gets=1,
+    returned="str ''",
+    expected="known failure",
+    rule="no-long-request-polling",
+    reason="openai 1.109.1 follows the 303 | returns ''",
+    verdict=KNOWN,
+)
 RESULT = MatrixResult(
     generated="2026-11-24T17:00:00Z",
     python="3.11.7",
@@ -48,12 +64,31 @@ RESULT = MatrixResult(
     paths=("vlmrun-dict",),
     stacks=(STACK,),
     cells=CELLS,
+    long_requests=(LONG,),
 )
 
 
 def test_json_keeps_every_body_byte_for_byte_and_the_versions() -> None:
     doc = json.loads(json.dumps(to_json(RESULT)))
-    assert doc["format"] == 1
+    assert doc["format"] == 2
+    assert doc["long_requests"] == [
+        {
+            "stack": "s1",
+            "example": "single",
+            "path": "vlmrun-dict",
+            "polls": 2,
+            "outcome": "empty",
+            "detail": "followed the 303 with a GET and returned str '' for the completion",
+            "exchanges": ["POST 303", "GET 202"],
+            "gets": 1,
+            "returned": "str ''",
+            "error": None,
+            "expected": "known failure",
+            "rule": "no-long-request-polling",
+            "reason": "openai 1.109.1 follows the 303 | returns ''",
+            "verdict": KNOWN,
+        }
+    ]
     assert doc["ok"] is False
     assert doc["cells"][0]["body"] == BODY
     assert doc["stacks"][0]["versions"]["httpx2"] is None
@@ -81,11 +116,46 @@ def test_markdown_has_versions_summary_and_one_escaped_row_per_cell() -> None:
     assert "reference server answered 422" in md
 
 
+def test_markdown_has_one_long_request_row_per_stack() -> None:
+    md = render_markdown(RESULT)
+    assert (
+        "## Long requests (303 See Other)\n\n"
+        "| stack | path | verdict | server answered | GETs | what the client did | error / reason |\n"
+        "|---|---|---|---|---|---|---|\n"
+        "| s1 | `vlmrun-dict` | ⚠️ known failure | POST 303, GET 202 | 1 | followed the 303 with a GET and returned "
+        "str '' for the completion | openai 1.109.1 follows the 303 \\| returns '' (rule `no-long-request-polling`) |\n"
+    ) in md
+    raised = LongRequestCell(
+        stack="s2", example="single", path="openai-dict", polls=2, outcome="raised", detail="raised APIStatusError",
+        exchanges=("POST 303",), error="APIStatusError: a | b", verdict=FAIL,
+    )  # fmt: skip
+    row = "| s2 | `openai-dict` | ❌ FAIL | POST 303 | 0 | raised APIStatusError | `APIStatusError: a \\| b` |"
+    assert row in render_markdown(replace(RESULT, long_requests=(raised,)))
+    assert "Long requests" not in render_markdown(replace(RESULT, long_requests=()))
+
+
 def test_summary_line_groups_paths_by_reason() -> None:
     line = summary_line(RESULT, STACK)
     assert line.startswith("**s1**: 1 ok, 1 known failures, 1 failing, 1 n/a")
     assert "`vlmrun-objects`: known failure: openai too old (rule `objects-need-openai-2.17`)" in line
     assert "`openai-dict`: FAIL: reference server answered 422" in line
+    assert line.endswith(
+        "\n  - long request (303), `vlmrun-dict`: known failure: followed the 303 with a GET and returned str '' "
+        "for the completion (rule `no-long-request-polling`)"
+    )
+
+
+def test_a_failing_long_request_fails_the_run_and_says_why() -> None:
+    ok = replace(RESULT, cells=CELLS[:2])
+    assert not ok.failed
+    failing = replace(LONG, verdict=FAIL, detail="raised APIStatusError", rule="")
+    broken = replace(ok, long_requests=(failing,))
+    assert broken.failed
+    assert summary_line(broken, STACK) == (
+        "**s1**: 1 ok, 1 known failures, 0 failing\n"
+        "  - `vlmrun-objects`: known failure: openai too old (rule `objects-need-openai-2.17`)\n"
+        "  - long request (303), `vlmrun-dict`: FAIL: raised APIStatusError"
+    )
 
 
 def test_reports_are_written_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

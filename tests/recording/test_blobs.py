@@ -216,3 +216,14 @@ def test_stash_ignores_bodies_without_skills() -> None:
         stash: dict[str, bytes] = {}
         stash_bundles(body, stash)
         assert stash == {}
+
+
+def test_the_request_path_decides_which_slots_are_stashed() -> None:
+    create: dict[str, Any] = {"name": "demo", "source": {"type": "base64", "data": B64}}
+    stash: dict[str, bytes] = {}
+    stash_bundles(create, stash)  # no path: a chat completion's slots, and this body has none
+    assert (create["source"]["data"], stash) == (B64, {})
+    stash_bundles(create, stash, "http://127.0.0.1:8000/v1/skills/create")
+    assert (create["source"]["data"], stash) == (BLOB_PREFIX + DIGEST, {DIGEST: ZIP})
+    restore_bundles(create, lambda digest: f"<{digest}>", "/v1/skills/demo/update")
+    assert create["source"]["data"] == f"<{DIGEST}>"

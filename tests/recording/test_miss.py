@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import pytest
 from vcr import matchers
 from vcr.cassette import Cassette
 from vcr.errors import CannotOverwriteExistingCassetteException
@@ -67,3 +69,68 @@ def test_a_miss_on_another_path_lists_what_the_cassette_holds() -> None:
 def test_unrelated_errors_are_not_misses() -> None:
     assert find_vcr_miss(ValueError("x")) is None
     assert find_vcr_miss(None) is None
+
+
+POLL = URL + "?__modal_function_call_id="
+
+
+def _polled_cassette() -> Cassette:
+    """A long request as recorded: the POST answered 303, then two polls of job fc-1."""
+    cassette = _cassette()
+    see_other = {"status": {"code": 303, "message": "See Other"}, "headers": {"location": [POLL + "fc-1"]}}
+    cassette.append(_req([{"skill_name": "invoice-extraction"}], uri=URL + "?long=1"), {**see_other, "body": {}})
+    for code in (202, 200):
+        answer = {"status": {"code": code, "message": ""}, "headers": {}, "body": {"string": b"{}"}}
+        cassette.append(Request("GET", POLL + "fc-1", b"", {}), answer)
+    return cassette
+
+
+def _miss(live: Request, cassette: Cassette, test: str | None = "pytest test_x.py::test_poll") -> str:
+    return str(
+        miss_from_vcr(CannotOverwriteExistingCassetteException(cassette=cassette, failed_request=live), test=test)
+    )
+
+
+def test_a_poll_of_another_job_says_the_job_id_differs_and_to_re_record() -> None:
+    live = Request("GET", POLL + "fc-2", b"", {})
+    assert _miss(live, _polled_cassette()) == (
+        "No recorded interaction matches GET /v1/openai/chat/completions?__modal_function_call_id=fc-2 in cassette "
+        "cassettes/test_x.yaml (record mode none).\n"
+        "The job id differs: this poll asks for job 'fc-2', the recording polled job 'fc-1' (interaction 3); only "
+        "the __modal_function_call_id query parameter differs.\n"
+        "Re-record with --record-mode=rewrite (pytest test_x.py::test_poll): a replay polls only the job its "
+        "recording started."
+    )
+
+
+@pytest.fixture
+def on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cassette's file exists (its content is not read: the cassette object is the test's)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cassettes").mkdir()
+    (tmp_path / "cassettes" / "test_x.yaml").write_text("interactions: []\n")
+
+
+@pytest.mark.usefixtures("on_disk")
+def test_a_poll_that_differs_in_more_than_its_job_id_names_both_queries() -> None:
+    live = Request("GET", POLL + "fc-2&trace=1", b"", {})
+    assert _miss(live, _polled_cassette(), test=None) == (
+        "No recorded interaction matches GET /v1/openai/chat/completions?__modal_function_call_id=fc-2&trace=1 in "
+        "cassette cassettes/test_x.yaml (record mode none).\n"
+        "Closest recorded: interaction 3, the same body with another query: recorded "
+        "GET /v1/openai/chat/completions?__modal_function_call_id=fc-1, sent "
+        "GET /v1/openai/chat/completions?__modal_function_call_id=fc-2&trace=1.\n"
+        "If the call changed on purpose, re-record with --record-mode=rewrite; otherwise fix the call."
+    )
+
+
+@pytest.mark.usefixtures("on_disk")
+def test_a_post_with_the_same_body_and_another_query_is_not_called_already_played() -> None:
+    live = _req([{"skill_name": "invoice-extraction"}], uri=URL + "?long=2")
+    assert _miss(live, _polled_cassette(), test=None) == (
+        "No recorded interaction matches POST /v1/openai/chat/completions?long=2 in cassette cassettes/test_x.yaml "
+        "(record mode none).\n"
+        "Closest recorded: interaction 0, the same body with another query: recorded "
+        "POST /v1/openai/chat/completions, sent POST /v1/openai/chat/completions?long=2.\n"
+        "If the call changed on purpose, re-record with --record-mode=rewrite; otherwise fix the call."
+    )

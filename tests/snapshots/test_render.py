@@ -42,6 +42,20 @@ def test_reviewable_request() -> None:
     assert inline_bundle() not in json.dumps(view)
 
 
+def test_a_skill_create_or_update_shows_its_source_as_a_manifest() -> None:
+    headers = (("content-type", "application/json"),)
+    body = {"name": "invoice-extraction", "source": {"type": "base64", "data": inline_bundle()}}
+    for path in ("/v1/skills/create", "/v1/skills/invoice-extraction/update"):
+        view = reviewable(CapturedRequest("POST", path, (), headers, json.dumps(body).encode()))
+        assert view["body"] == {
+            "name": "invoice-extraction",
+            "source": {"type": "base64", "data": {"manifest": bundle_manifest(inline_bundle())}},
+        }
+    # elsewhere a top-level `source` is no bundle slot (a chat completion's are its skills')
+    view = reviewable(request(json.dumps(body).encode()))
+    assert view["body"]["source"]["data"] == inline_bundle()
+
+
 def test_a_non_json_body_is_shown_as_text() -> None:
     assert reviewable(request(b"not json"))["body_text"] == "not json"
 
