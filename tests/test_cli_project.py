@@ -20,13 +20,13 @@ from harness.contract import default_description_path, load_contract
 from harness.reference.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[1]
-NEW_MODEL: dict[str, Any] = {
+NEW_TOOLSET: dict[str, Any] = {
     "overlay": "1.0.0",
     "info": {"title": "Our corrections", "version": "1.0.0"},
     "actions": [
         {
-            "target": "$.components.schemas.ChatCompletionRequest.properties.model",
-            "update": {"enum": ["vlmrun-orion-3"]},
+            "target": "$.components.schemas.ChatCompletionRequest.properties.toolsets.items",
+            "update": {"enum": ["audio"]},
         }
     ],
 }
@@ -36,7 +36,7 @@ NEW_MODEL: dict[str, Any] = {
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project folder (the current one) with a description, an overlay and a skill, none configured yet."""
     shutil.copy(default_description_path(), tmp_path / "ours.yaml")
-    (tmp_path / "fix.yaml").write_text(yaml.safe_dump(NEW_MODEL))
+    (tmp_path / "fix.yaml").write_text(yaml.safe_dump(NEW_TOOLSET))
     revision = tmp_path / "skills" / "purchase-orders" / "20260110-c0ffee01"
     revision.mkdir(parents=True)
     (revision / "SKILL.md").write_text("---\nname: purchase-orders\ndescription: Reads purchase orders\n---\n")
@@ -140,7 +140,7 @@ def test_serve_mistakes_are_one_line_before_the_port_is_taken(
 
 def test_a_broken_overlay_is_one_line_naming_it(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "stale.yaml").write_text(
-        yaml.safe_dump({**NEW_MODEL, "actions": [{"target": "$.nope", "remove": True}]})
+        yaml.safe_dump({**NEW_TOOLSET, "actions": [{"target": "$.nope", "remove": True}]})
     )
     assert main(["verify", "--overlay", "stale.yaml"]) == 2
     assert capsys.readouterr() == (
@@ -181,7 +181,7 @@ def test_verify_proposes_an_overlay_to_review(
     import harness.recording.overlay_proposal as proposal
 
     written: list[tuple[Path, Any]] = []
-    proposed: list[Any] = [{**NEW_MODEL, "actions": NEW_MODEL["actions"] * 2}, NEW_MODEL, None]
+    proposed: list[Any] = [{**NEW_TOOLSET, "actions": NEW_TOOLSET["actions"] * 2}, NEW_TOOLSET, None]
     monkeypatch.setattr(proposal, "propose_overlay", lambda result, contract: proposed.pop(0))
     monkeypatch.setattr(proposal, "write_overlay", lambda path, overlay, in_use: written.append((path, in_use)))
     _cassettes(project)
@@ -225,7 +225,7 @@ def test_diff_compares_against_the_description_in_use(project: Path, capsys: pyt
     assert main(["diff", packaged, "--format", "json", "--fail-on", "INFO"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert [(c["id"], c["path"]) for c in report["changes"]] == [
-        ("request-property-enum-value-added", "request body: model")
+        ("request-property-enum-value-added", "request body: toolsets[*]")
     ]
     assert main(["diff", packaged, "--fail-on", "INFO"]) == 1
     text = capsys.readouterr().out
@@ -293,7 +293,8 @@ def test_check_accept_writes_the_description_in_use_and_runs_no_step(
     assert main(["check", "--accept"]) == 0
     assert gate.opts is None
     accepted = yaml.safe_load((project / ".vlmrun" / "accepted.yaml").read_text())
-    assert "vlmrun-orion-3" in accepted["components"]["schemas"]["ChatCompletionRequest"]["properties"]["model"]["enum"]
+    toolsets = accepted["components"]["schemas"]["ChatCompletionRequest"]["properties"]["toolsets"]
+    assert "audio" in toolsets["items"]["enum"]
     out, err = capsys.readouterr()
     assert (out, err) == (
         "",

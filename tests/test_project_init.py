@@ -108,7 +108,7 @@ def test_the_accepted_description_is_the_description_in_use(project: Path, tmp_p
 
 
 def test_the_overlays_commented_example_is_a_working_correction() -> None:
-    """The example the starter overlay shows, uncommented, adds the model: it is not a stale target."""
+    """The example the starter overlay shows, uncommented, adds the toolset: it is not a stale target."""
     text = template(OVERLAY).decode()
     example = re.search(r"  # - target: .*", text, re.DOTALL)
     assert example is not None
@@ -116,11 +116,11 @@ def test_the_overlays_commented_example_is_a_working_correction() -> None:
     overlay = load_yaml(uncommented)
     assert [a["target"] for a in overlay["actions"]] == [
         "$.info",
-        "$.components.schemas.ChatCompletionRequest.properties.model.enum",
+        "$.components.schemas.ChatCompletionRequest.properties.toolsets.items.enum",
     ]
     document = apply_overlay(DescriptionChoice().load().document, overlay, source=OVERLAY)
-    enum = document["components"]["schemas"]["ChatCompletionRequest"]["properties"]["model"]["enum"]
-    assert enum[-1] == "vlmrun-orion-2:lite"
+    enum = document["components"]["schemas"]["ChatCompletionRequest"]["properties"]["toolsets"]["items"]["enum"]
+    assert enum[-1] == "audio"
 
 
 def test_the_example_skill_is_served_beside_the_seeded_ones(project: Path) -> None:

@@ -28,13 +28,15 @@ NO_CACHE = ("-p", "no:cacheprovider", "-p", "no:randomly")
 
 
 def overlay(model: str) -> str:
-    """An Overlay 1.0 document that adds `model` to the request's model enum."""
+    """An Overlay 1.0 document that also allows the model id `model` (letters, digits and `-`),
+    of a form the packaged description's pattern refuses."""
+    ids = f"^(vlmrun-orion-[0-9]+(:[a-z0-9][a-z0-9._-]*)?|{model})$"
     return yaml.safe_dump(
         {
             "overlay": "1.0.0",
             "info": {"title": "Our corrections", "version": "1.0.0"},
             "actions": [
-                {"target": "$.components.schemas.ChatCompletionRequest.properties.model", "update": {"enum": [model]}}
+                {"target": "$.components.schemas.ChatCompletionRequest.properties.model", "update": {"pattern": ids}}
             ],
         },
         sort_keys=False,
@@ -60,7 +62,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     """A project with a description, an overlay and a skill for each place a setting can come from."""
     for where in ("opt", "ini", "table"):
         shutil.copy(default_description_path(), pytester.path / f"{where}.yaml")
-        (pytester.path / f"{where}-overlay.yaml").write_text(overlay(f"vlmrun-orion-{where}"))
+        (pytester.path / f"{where}-overlay.yaml").write_text(overlay(f"team-orion-{where}"))
         skill(pytester.path / f"{where}-skills", f"{where}-skill")
     pytester.makepyfile(test_probe=PROBE)
     return pytester
@@ -218,27 +220,27 @@ import pytest
 @pytest.mark.vcr
 def test_new_model(openai_client):
     r = openai_client.chat.completions.create(
-        model="vlmrun-orion-3", messages=[{"role": "user", "content": "Hello"}],
+        model="team-orion", messages=[{"role": "user", "content": "Hello"}],
         extra_body={"skills": [{"skill_name": "our-skill"}]},
     )
-    assert r.model == "vlmrun-orion-3"
+    assert r.model == "team-orion"
     assert r.choices[0].message.content
 """
 
 
 def test_an_overlay_and_a_skill_of_yours_record_and_replay_under_xdist(pytester: pytest.Pytester) -> None:
     """Served with the overlay's model, recorded, then judged by the same description in each worker."""
-    (pytester.path / "ours.yaml").write_text(overlay("vlmrun-orion-3"))
+    (pytester.path / "ours.yaml").write_text(overlay("team-orion"))
     skill(pytester.path / "skills", "our-skill")
     pytester.makefile(".toml", pyproject='[tool.vlmrun-harness]\noverlays = ["ours.yaml"]\nskills = ["skills"]\n')
     pytester.makepyfile(test_ours=RECORDED)
     pytester.runpytest(*NO_CACHE, "--record-mode=once").assert_outcomes(passed=1)
     cassette = yaml.safe_load((pytester.path / "cassettes" / "test_ours" / "test_new_model.yaml").read_text())
-    assert json.loads(cassette["interactions"][0]["response"]["body"]["string"])["model"] == "vlmrun-orion-3"
+    assert json.loads(cassette["interactions"][0]["response"]["body"]["string"])["model"] == "team-orion"
     offline = ("--record-mode=none", "--block-network", "--vlmrun-base-url", "http://127.0.0.1:9/v1")
     pytester.runpytest_subprocess("-n", "2", *NO_CACHE, *offline).assert_outcomes(passed=1)
     # Without the overlay the same cassette breaks the description: the request's model is not allowed.
     (pytester.path / "pyproject.toml").write_text("")
     failed = pytester.runpytest(*NO_CACHE, *offline)
     failed.assert_outcomes(failed=1)
-    failed.stdout.fnmatch_lines(["*ConformanceFailure*test_new_model.yaml*", "*model*vlmrun-orion-3*"])
+    failed.stdout.fnmatch_lines(["*ConformanceFailure*test_new_model.yaml*", "*model*team-orion*does not match*"])

@@ -21,9 +21,9 @@ decoded bundle must contain is checked in `harness.bundles`.
 
 A body the description in use has accepted (`from_accepted`) is read, not judged again:
 its formats are not rechecked, and a `Judged` value the models would refuse (an enum value,
-a numeric bound) is kept as sent, because the description in use may be a team's, wider than
-the packaged one these models mirror (an overlay that adds a `model`). Types and shapes are
-still the models': the server acts on them.
+a pattern, a numeric bound) is kept as sent, because the description in use may be a team's,
+wider than the packaged one these models mirror (an overlay that adds a toolset). Types and
+shapes are still the models': the server acts on them.
 """
 
 from __future__ import annotations
@@ -150,9 +150,9 @@ def _as_held(value: Any) -> Any:
 
 
 Judged = Annotated[T, WrapValidator(_keep_judged), PlainSerializer(_as_held)]
-"""A value the description constrains (an enum, a bound): refused as the packaged description
-would, except in a body the description in use has accepted (`from_accepted`), which keeps it
-(and dumps it as held: it is JSON the description accepted)."""
+"""A value the description constrains (an enum, a pattern, a bound): refused as the packaged
+description would, except in a body the description in use has accepted (`from_accepted`), which
+keeps it (and dumps it as held: it is JSON the description accepted)."""
 
 
 def _check_base64(value: str, info: ValidationInfo) -> str:

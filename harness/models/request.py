@@ -3,30 +3,23 @@
 Everything here is open (unknown keys are kept) because the description leaves these
 objects open: OpenAI clients send fields this API ignores, and a dump must give back what
 was sent. Defaults are the description's `default`s, so reading an absent key gives the
-value the server applies; `to_wire()` still leaves it out. Enumerations and bounds are
-`Judged`: a body a wider description in use has accepted keeps its values (see `_base`).
+value the server applies; `to_wire()` still leaves it out. Enumerations, patterns and bounds
+are `Judged`: a body a wider description in use has accepted keeps its values (see `_base`).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from harness.models._base import JsonInt, JsonNumber, Judged, Omittable, OpenModel, UriStr
 from harness.models.skills import AgentSkill
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
-OrionModel = Literal[
-    "vlmrun-orion-1",
-    "vlmrun-orion-1:auto",
-    "vlmrun-orion-1:fast",
-    "vlmrun-orion-1:pro",
-    "vlmrun-orion-1:lite",
-    "vlmrun-orion-2:auto",
-    "vlmrun-orion-2:fast",
-    "vlmrun-orion-2:pro",
-]
+MODEL_PATTERN = r"^vlmrun-orion-[0-9]+(:[a-z0-9][a-z0-9._-]*)?$"
+"""The description's `model` pattern: an open set of ids (the API adds models), not an enum."""
+OrionModel = Annotated[str, StringConstraints(pattern=MODEL_PATTERN)]
 Toolset = Literal["core", "document", "image", "image-gen", "video", "viz", "web", "world-gen"]
 ImageDetail = Literal["auto", "low", "high"]
 

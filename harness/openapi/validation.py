@@ -51,6 +51,7 @@ _KIND_TYPES = {
     "Enum": "enum",
     "MinLength": "string_too_short",
     "MaxLength": "string_too_long",
+    "Pattern": "string_pattern_mismatch",
     "MinItems": "too_short",
     "MaxItems": "too_long",
     "Minimum": "greater_than_equal",

@@ -1,7 +1,7 @@
 """Is a captured request one the description in use allows?
 
 A snapshot is what reviewers take as the truth about a client. A request the API would
-reject (a misspelt key, a missing field, a model the description does not list) must fail
+reject (a misspelt key, a missing field, a model id the description does not allow) must fail
 the test that captured it, not be stored and approved. The rules are `openapi.request_check`'s, which recorded
 traffic is judged by too (`recording.conformance`), with the same locations:
 `path` for an undocumented operation, `query.<name>` for a parameter, `content-type`, and

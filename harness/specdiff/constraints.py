@@ -8,8 +8,11 @@ may now be refused) and harmless in a response.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
+
+import jsonschema_rs
 
 from harness.specdiff.rules import show
 from harness.specdiff.schemas import View, canonical, enum_values, type_label, widens
@@ -104,11 +107,45 @@ def _pattern(o: View, n: View, site: Site, sink: Sink) -> None:
     if op == np_:
         return
     if op is None:
+        former = enum_values(o)
+        if site.direction == "request" and former is not None and enum_values(n) is None:
+            _enum_to_pattern(list(former.values()), np_, site, sink)
+            return
         sink.schema("pattern-added", site, new=show(np_))
     elif np_ is None:
         sink.schema("pattern-removed", site, old=show(op))
     else:
         sink.schema("pattern-changed", site, old=show(op), new=show(np_))
+
+
+def _enum_to_pattern(former: list[Any], pattern: Any, site: Site, sink: Sink) -> None:
+    """A request enum replaced by a pattern narrows only if the pattern rejects a value the
+    enum allowed (named, the first in the enum's order); one that admits them all widens.
+    The enum's removal is harmless in a request, so this is the one finding for the pair."""
+    matches = _matcher(pattern)
+    if matches is None:  # not a regex the validator can run: nothing is proved, assume the worst
+        sink.schema("pattern-added", site, new=show(pattern))
+        return
+    rejected = [value for value in former if not matches(value)]
+    if rejected:
+        sink.schema("enum-value-rejected-by-pattern", site, new=show(pattern), value=show(rejected[0]))
+    else:
+        sink.schema("enum-replaced-by-pattern", site, new=show(pattern))
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_matcher(pattern: str) -> Callable[[Any], bool] | None:
+    try:
+        validator = jsonschema_rs.Draft202012Validator({"pattern": pattern})
+    except (jsonschema_rs.ValidationError, ValueError):
+        return None
+    return validator.is_valid
+
+
+def _matcher(pattern: Any) -> Callable[[Any], bool] | None:
+    """Whether a value passes `pattern`, judged by jsonschema-rs as `harness.contract` judges
+    requests: ECMA-262 semantics, unanchored search, non-strings pass. None if it is no regex."""
+    return _cached_matcher(pattern) if isinstance(pattern, str) else None
 
 
 def _number(raw: Mapping[str, Any], key: str) -> float | None:

@@ -141,11 +141,29 @@ _SCHEMA: dict[str, tuple[Level | None, str, Level | None, str, str]] = {
 
 # OURS: oasdiff has no rule for a response enum dropped altogether (the server may now send
 # any value: the same risk as `response-property-enum-value-added`, so the same level).
+# OURS: a request enum replaced by a pattern would otherwise read as the pattern added (ERR),
+# the enum's removal being harmless there. It narrows only if the pattern rejects a former
+# value (ERR, naming it); one every former value matches widens what clients may send (INFO),
+# as an open set of model ids replacing their list does. One finding for the pair either way.
 # OURS: oasdiff has no `additionalProperties` rules. Forbidding unknown keys in a request
 # rejects what clients may send (like its ERR `request-property-unevaluated-properties-added`);
 # allowing them in a response lets the server send keys a strict client refuses.
 _OURS: dict[str, tuple[Level | None, str, Level | None, str, str]] = {
     "enum-removed": (None, "", WARN, "p", "{subject} is no longer restricted to a list of enum values"),
+    "enum-replaced-by-pattern": (
+        INFO,
+        "pa",
+        None,
+        "",
+        "{subject} was widened from a list of enum values to the pattern {new}, which every former value matches",
+    ),
+    "enum-value-rejected-by-pattern": (
+        ERR,
+        "pa",
+        None,
+        "",
+        "{subject} was changed from a list of enum values to the pattern {new}, which rejects the former value {value}",
+    ),
     "additional-properties-disallowed": (ERR, "bp", INFO, "bp", "{subject} no longer allows additional properties"),
     "additional-properties-allowed": (INFO, "bp", WARN, "bp", "{subject} now allows additional properties"),
 }

@@ -1,7 +1,7 @@
 """Issue 12's done-when: a team's own contract, in a project set up by `harness init`.
 
 The harness comes from the built wheel. The project gets its own skill, its own overlay (the
-starter's, plus a correction: a model the packaged description does not list), the example
+starter's, plus a correction: a toolset the packaged description does not list), the example
 recorded and snapshot tests and a recorded test of its own; it records against the embedded server,
 replays offline under `-n 2`, passes its gate with the commands its CI workflow runs, and
 fails the gate with a readable message when its cassettes, its snapshots or its overlay
@@ -30,8 +30,8 @@ WIDE = {"COLUMNS": "250"}  # rich wraps at 80 columns when it writes to a pipe
 CASSETTES = Path("tests/cassettes")
 ACCEPTED = ".vlmrun/accepted-description.yaml"
 EXAMPLE_CASSETTE = CASSETTES / "test_vlmrun_example" / "test_the_skill_answers_with_its_schema.yaml"
-TEAM_MODEL = "vlmrun-orion-2:lite"
-# The team's own recorded test: its skill, with a model only its overlay allows.
+TEAM_TOOLSET = "audio"
+# The team's own recorded test: its skill, with a toolset only its overlay allows.
 TEAM_TEST = f"""
 import json
 
@@ -40,19 +40,19 @@ import pytest
 
 @pytest.mark.vlmrun
 @pytest.mark.vcr
-def test_our_model_and_our_skill(openai_client):
+def test_our_toolset_and_our_skill(openai_client):
     response = openai_client.chat.completions.create(
-        model="{TEAM_MODEL}",
+        model="vlmrun-orion-2:lite",
         messages=[{{"role": "user", "content": "Extract this purchase order too."}}],
-        extra_body={{"skills": [{{"skill_name": "purchase-order-extraction"}}]}},
+        extra_body={{"skills": [{{"skill_name": "purchase-order-extraction"}}], "toolsets": ["{TEAM_TOOLSET}"]}},
     )
-    assert response.model == "{TEAM_MODEL}"
+    assert response.model == "vlmrun-orion-2:lite"
     assert "po_number" in json.loads(response.choices[0].message.content)
 """
 # The correction the starter overlay shows as a comment, made real.
-CORRECTION = f"""  - target: $.components.schemas.ChatCompletionRequest.properties.model.enum
-    description: Our account can use {TEAM_MODEL} (support ticket 1234).
-    update: {TEAM_MODEL}
+CORRECTION = f"""  - target: $.components.schemas.ChatCompletionRequest.properties.toolsets.items.enum
+    description: Our account can use the {TEAM_TOOLSET} toolset (support ticket 1234).
+    update: {TEAM_TOOLSET}
 """
 
 
@@ -113,7 +113,7 @@ def recorded(consumer_env_full: ConsumerEnv, tmp_path_factory: pytest.TempPathFa
 
     overlay = project / "vlmrun-overlay.yaml"
     overlay.write_text(re.sub(r"\n  # For example.*", "\n", overlay.read_text(), flags=re.DOTALL) + CORRECTION)
-    (project / "tests" / "test_team_model.py").write_text(TEAM_TEST.lstrip())
+    (project / "tests" / "test_team_toolset.py").write_text(TEAM_TEST.lstrip())
 
     record = env.pytest(project, "--record-mode=once", "--snapshot-update", "-q", env=WIDE)
     assert record.returncode == 0, explain(record)

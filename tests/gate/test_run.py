@@ -231,7 +231,7 @@ def test_a_failure_shows_its_checks_their_meaning_the_answer_and_a_curl_command(
     result = run_gate(opts, out, clock=lambda: 0.0)
     assert result.exit_code == 1
     report = tmp_path / "report"
-    summary = "1 operation breaks the description (18 generated, 1 failing, 2 unique failures, 6 skipped)"
+    summary = "1 operation breaks the description (26 generated, 1 failing, 2 unique failures, 6 skipped)"
     details = [
         "POST /v1/skills/lookup → 418 I'm a Teapot: teapot",
         "  ST202 Schema-valid request rejected: a request the description allows was rejected: the server or "

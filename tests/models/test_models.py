@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from harness.models import COMPONENTS, ChatCompletionRequest, JSONSchemaResponseFormat, ToolCallFunction
+from harness.models.request import MODEL_PATTERN
 from tests.models.support import (
     CONTRACT,
     SCHEMA_NAMES,
@@ -107,6 +108,9 @@ INVALID: dict[str, tuple[str, Any]] = {
     "temperature '0.5'": ("ChatCompletionRequest", _req(temperature="0.5")),
     "top_p 1.5": ("ChatCompletionRequest", _req(top_p=1.5)),
     "model unknown": ("ChatCompletionRequest", _req(model="gpt-4o")),
+    "model variant empty": ("ChatCompletionRequest", _req(model="vlmrun-orion-1:")),
+    "model variant upper case": ("ChatCompletionRequest", _req(model="vlmrun-orion-1:Pro")),
+    "model with a trailing newline": ("ChatCompletionRequest", _req(model="vlmrun-orion-1\n")),
     "model null": ("ChatCompletionRequest", _req(model=None)),
     "toolset unknown": ("ChatCompletionRequest", _req(toolsets=["core", "email"])),
     "metadata a string": ("ChatCompletionRequest", _req(metadata="x")),
@@ -179,6 +183,25 @@ def test_bad_base64_is_refused(where: str, data: str) -> None:
     assert not description_accepts("InlineSkill", skill)
     assert not model_accepts("InlineSkill", skill)
     assert not model_accepts("ChatCompletionRequest", _skill(skill))
+
+
+@pytest.mark.parametrize("model", ["vlmrun-orion-3:fast", "vlmrun-orion-2:opus-5", "vlmrun-orion-12"])
+def test_a_model_id_the_api_may_add_later_is_accepted(model: str) -> None:
+    """`model` is an open set of ids of one form, not a list: a new one passes both."""
+    assert CONTRACT.is_valid("ChatCompletionRequest", _req(model=model))
+    assert ChatCompletionRequest.model_validate(_req(model=model)).model == model
+
+
+def test_a_model_id_of_another_form_is_refused_naming_the_pattern() -> None:
+    with pytest.raises(ValidationError) as caught:
+        ChatCompletionRequest.model_validate(_req(model="gpt-4o"))
+    assert [(e["loc"], e["type"], e["msg"]) for e in caught.value.errors()] == [
+        (("model",), "string_pattern_mismatch", f"String should match pattern '{MODEL_PATTERN}'")
+    ]
+
+
+def test_the_model_pattern_is_the_descriptions() -> None:
+    assert SCHEMAS["ChatCompletionRequest"]["properties"]["model"]["pattern"] == MODEL_PATTERN
 
 
 def test_integral_floats_are_integers_as_in_json_schema() -> None:

@@ -187,6 +187,30 @@ def test_invalid_bodies_are_422_never_5xx(client: TestClient, content: bytes, lo
     assert loc in [d["loc"] for d in r.json()["detail"]]
 
 
+@pytest.mark.parametrize("model", ["vlmrun-orion-2:opus-5", "vlmrun-orion-3:fast"])
+def test_a_model_id_the_api_may_add_later_is_answered_as_sent(client: TestClient, model: str) -> None:
+    """The description's `model` is a pattern, not a list: an unknown id of that form is the live API's to refuse."""
+    r = client.post(COMPLETIONS, headers=AUTH, json=_body([], model=model))
+    assert r.status_code == 200, r.text
+    assert r.json()["model"] == model
+
+
+def test_a_model_id_of_another_form_is_422_naming_the_pattern(client: TestClient) -> None:
+    r = client.post(COMPLETIONS, headers=AUTH, json=_body([], model="gpt-4o"))
+    assert (r.status_code, r.json()) == (
+        422,
+        {
+            "detail": [
+                {
+                    "loc": ["body", "model"],
+                    "msg": '"gpt-4o" does not match "^vlmrun-orion-[0-9]+(:[a-z0-9][a-z0-9._-]*)?$"',
+                    "type": "string_pattern_mismatch",
+                }
+            ]
+        },
+    )
+
+
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic dGVzdA=="}])
 @pytest.mark.parametrize(("method", "path"), [("GET", "/v1/health"), ("POST", COMPLETIONS), ("GET", "/v1/skills")])
 def test_missing_or_invalid_keys_are_401(client: TestClient, headers: dict[str, str], method: str, path: str) -> None:

@@ -17,13 +17,17 @@ from tests.reference.conftest import AUTH, KEY
 
 COMPLETIONS = "/v1/openai/chat/completions"
 HELLO = [{"role": "user", "content": "Hello"}]
-NEW_MODEL = {
+TEAM_MODEL = "team-orion"  # a model id of a form the packaged description's pattern refuses
+TEAM_MODELS = {
     "overlay": "1.0.0",
     "info": {"title": "Our corrections", "version": "1.0.0"},
     "actions": [
         {
             "target": "$.components.schemas.ChatCompletionRequest.properties.model",
-            "update": {"enum": ["vlmrun-orion-3"], "default": "vlmrun-orion-3"},
+            "update": {
+                "pattern": f"^(vlmrun-orion-[0-9]+(:[a-z0-9][a-z0-9._-]*)?|{TEAM_MODEL})$",
+                "default": TEAM_MODEL,
+            },
         }
     ],
 }
@@ -33,7 +37,7 @@ NEW_MODEL = {
 def overlaid(tmp_path: Path) -> Iterator[TestClient]:
     """An app created while the overlay is in use (as the plugin and `harness serve` make it)."""
     path = tmp_path / "ours.yaml"
-    path.write_text(yaml.safe_dump(NEW_MODEL))
+    path.write_text(yaml.safe_dump(TEAM_MODELS))
     use_description(DescriptionChoice(overlays=(path,)))
     try:
         with TestClient(create_app(config=ServerConfig(api_key=KEY))) as client:
@@ -42,21 +46,21 @@ def overlaid(tmp_path: Path) -> Iterator[TestClient]:
         use_description(DescriptionChoice())
 
 
-def test_a_model_an_overlay_adds_is_answered(overlaid: TestClient) -> None:
-    response = overlaid.post(COMPLETIONS, headers=AUTH, json={"model": "vlmrun-orion-3", "messages": HELLO})
+def test_a_model_an_overlay_allows_is_answered(overlaid: TestClient) -> None:
+    response = overlaid.post(COMPLETIONS, headers=AUTH, json={"model": TEAM_MODEL, "messages": HELLO})
     assert response.status_code == 200, response.text
-    assert response.json()["model"] == "vlmrun-orion-3"
+    assert response.json()["model"] == TEAM_MODEL
     assert load_contract().violations("ChatCompletion", response.json()) == []
 
 
 def test_the_overlays_default_model_is_the_one_answered(overlaid: TestClient) -> None:
     response = overlaid.post(COMPLETIONS, headers=AUTH, json={"messages": HELLO})
-    assert response.json()["model"] == "vlmrun-orion-3"
+    assert response.json()["model"] == TEAM_MODEL
 
 
 def test_without_the_overlay_that_model_is_refused(tmp_path: Path) -> None:
     with TestClient(create_app(config=ServerConfig(api_key=KEY))) as client:
-        response = client.post(COMPLETIONS, headers=AUTH, json={"model": "vlmrun-orion-3", "messages": HELLO})
+        response = client.post(COMPLETIONS, headers=AUTH, json={"model": TEAM_MODEL, "messages": HELLO})
     assert response.status_code == 422
     assert [d["loc"] for d in response.json()["detail"]] == [["body", "model"]]
 

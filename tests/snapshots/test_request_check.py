@@ -46,12 +46,16 @@ def test_a_misspelt_skill_key_fails_where_the_test_reads_the_capture_naming_the_
 
 def test_the_vlmrun_sdk_path_is_checked_too() -> None:
     capture = Capture()
-    vlmrun_completions(capture).create(model="vlmrun-orion-9", messages=HI, skills=[{"skill_name": "x"}])
+    vlmrun_completions(capture).create(model="gpt-4o", messages=HI, skills=[{"skill_name": "x"}])
     assert str(failure(capture)).splitlines()[1] == (
-        '  model: "vlmrun-orion-9" is not one of "vlmrun-orion-1", "vlmrun-orion-1:auto", "vlmrun-orion-1:fast", '
-        '"vlmrun-orion-1:pro", "vlmrun-orion-1:lite", "vlmrun-orion-2:auto", "vlmrun-orion-2:fast", '
-        '"vlmrun-orion-2:pro"'
+        '  model: "gpt-4o" does not match "^vlmrun-orion-[0-9]+(:[a-z0-9][a-z0-9._-]*)?$"'
     )
+
+
+def test_a_model_id_the_api_may_add_later_is_captured() -> None:
+    capture = Capture()
+    vlmrun_completions(capture).create(model="vlmrun-orion-2:opus-5", messages=HI, skills=[{"skill_name": "x"}])
+    assert capture.last.json()["model"] == "vlmrun-orion-2:opus-5"
 
 
 def test_an_invalid_request_is_kept_when_the_test_asks_for_it() -> None:
@@ -100,20 +104,21 @@ def test_a_body_that_is_not_json_is_named() -> None:
     )
 
 
-TEAM_MODEL_OVERLAY = {
+TEAM_TOOLSET_OVERLAY = {
     "overlay": "1.0.0",
-    "info": {"title": "Our models", "version": "1"},
+    "info": {"title": "Our toolsets", "version": "1"},
     "actions": [
-        {"target": "$.components.schemas.ChatCompletionRequest.properties.model", "update": {"enum": ["team-model"]}}
+        {"target": "$.components.schemas.ChatCompletionRequest.properties.toolsets.items.enum", "update": "audio"}
     ],
 }
+TEAM_TOOLSET = {"toolsets": ["audio"]}
 
 
 @pytest.fixture
 def team_overlay(tmp_path: Path) -> Iterator[Path]:
     """The team's overlay, in use for the test (this repository configures none: restored to that after)."""
     overlay = tmp_path / "overlay.yaml"
-    overlay.write_text(yaml.safe_dump(TEAM_MODEL_OVERLAY))
+    overlay.write_text(yaml.safe_dump(TEAM_TOOLSET_OVERLAY))
     use_description(DescriptionChoice(overlays=(overlay,)))
     try:
         yield overlay
@@ -123,10 +128,10 @@ def team_overlay(tmp_path: Path) -> Iterator[Path]:
 
 def test_the_description_in_use_is_the_one_checked_against(team_overlay: Path) -> None:
     capture = Capture()
-    openai_client(capture).chat.completions.create(model="team-model", messages=HI)
-    assert capture.last.json()["model"] == "team-model"  # the overlay allows it
+    openai_client(capture).chat.completions.create(model=MODEL, messages=HI, extra_body=TEAM_TOOLSET)
+    assert capture.last.json()["toolsets"] == ["audio"]  # the overlay allows it
     capture = Capture()
-    openai_client(capture).chat.completions.create(model="team-model", messages=[])
+    openai_client(capture).chat.completions.create(model=MODEL, messages=[], extra_body=TEAM_TOOLSET)
     assert str(failure(capture)) == (
         f"POST /v1/openai/chat/completions: the captured request breaks the API description "
         f"{DESCRIPTION} + {team_overlay} (1 finding):\n"
@@ -136,8 +141,8 @@ def test_the_description_in_use_is_the_one_checked_against(team_overlay: Path) -
 
 def test_another_description_can_be_named_for_one_capture(tmp_path: Path) -> None:
     overlay = tmp_path / "overlay.yaml"
-    overlay.write_text(yaml.safe_dump(TEAM_MODEL_OVERLAY))
+    overlay.write_text(yaml.safe_dump(TEAM_TOOLSET_OVERLAY))
     capture = Capture(contract=DescriptionChoice(overlays=(overlay,)).load())
-    openai_client(capture).chat.completions.create(model="team-model", messages=HI)
-    assert capture.last.json()["model"] == "team-model"
+    openai_client(capture).chat.completions.create(model=MODEL, messages=HI, extra_body=TEAM_TOOLSET)
+    assert capture.last.json()["toolsets"] == ["audio"]
     assert load_contract().source == str(DESCRIPTION)  # the description in use is untouched

@@ -59,6 +59,8 @@ PLACED: dict[str, Placed] = {
     "enum value b removed": Placed(_with(STRING, enum=["a", "b"]), _with(STRING, enum=["a"])),
     "enum value b added": Placed(_with(STRING, enum=["a"]), _with(STRING, enum=["a", "b"])),
     "enum dropped": Placed(_with(STRING, enum=["a"]), STRING),
+    "enum a,b -> pattern admitting both": Placed(_with(STRING, enum=["a", "b"]), _with(STRING, pattern="^[ab]$")),
+    "enum a,b -> pattern rejecting b": Placed(_with(STRING, enum=["a", "b"]), _with(STRING, pattern="^a$")),
     "const set": Placed(STRING, _with(STRING, const="a")),
     "const a -> b": Placed(_with(STRING, const="a"), _with(STRING, const="b")),
     "const dropped": Placed(_with(STRING, const="a"), STRING),

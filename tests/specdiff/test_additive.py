@@ -41,8 +41,10 @@ ADDITIVE: dict[str, Mutation] = {
         prop(d, "SkillReference", "skill_version").update(description="Rewritten."),
         schema(d, "ChatCompletion").update(description="Rewritten."),
     ),
-    "new enum value in a request": lambda d: prop(d, "ChatCompletionRequest", "model")["enum"].append(
-        "vlmrun-orion-3:auto"
+    "new enum value in a request": lambda d: prop(d, "Message", "role")["enum"].append("critic"),
+    "parameter enum replaced by a pattern every former value matches": lambda d: (
+        d["paths"]["/v1/skills"]["get"]["parameters"][2]["schema"].pop("enum"),
+        d["paths"]["/v1/skills"]["get"]["parameters"][2]["schema"].update(pattern="^[a-z_]+$"),
     ),
     "new toolset in a request": lambda d: prop(d, "ChatCompletionRequest", "toolsets")["items"]["enum"].append("audio"),
     "new non-success status": lambda d: _chat(d)["responses"].update(

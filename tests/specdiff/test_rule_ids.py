@@ -117,6 +117,9 @@ def test_a_site_passes_only_what_it_knows() -> None:
     }
 
 
+_ENUM_TO_PATTERN = ("enum-replaced-by-pattern", "enum-value-rejected-by-pattern")
+
+
 def test_ids_of_our_own_are_marked() -> None:
     """Ids oasdiff does not define are flagged, so a report can say which are ours."""
     from harness.specdiff.rules import RULES
@@ -131,6 +134,7 @@ def test_ids_of_our_own_are_marked() -> None:
                 for suffix in ("additional-properties-disallowed", "additional-properties-allowed")
             ),
             "response-property-enum-removed",
+            *(f"request-{s}-{suffix}" for s in ("property", "parameter") for suffix in _ENUM_TO_PATTERN),
             "request-body-max-items-set",
             "request-body-max-items-decreased",
             "request-body-max-items-increased",
