@@ -9,10 +9,12 @@ file through a temp file and a rename. A cassette holding none is never written 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import io
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,12 +68,27 @@ def load_file(
     if not data.strip():
         raise CassetteNotFoundError(f"Cassette {path} is empty")
     json_file = path.suffix.lower() == ".json" if json_file is None else json_file
-    if cache is not None and not json_file:
-        return _load_cached(cache, path, data)
-    document = parse_text(path, data, json_file)
-    if document is None:  # comments only
-        raise CassetteNotFoundError(f"Cassette {path} is empty")
-    return parse_document(document, path)
+    with _cyclic_gc_paused():
+        if cache is not None and not json_file:
+            return _load_cached(cache, path, data)
+        document = parse_text(path, data, json_file)
+        if document is None:  # comments only
+            raise CassetteNotFoundError(f"Cassette {path} is empty")
+        return parse_document(document, path)
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """A load builds hundreds of thousands of containers and frees none in cycles, yet each batch
+    of them makes Python's cyclic collector walk the whole heap again: pausing it takes a
+    10,000-call cassette's first load from 6.6 s to 2.5 s (benchmarks/RESULTS.md, S1)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _load_cached(cache: LoadCache, path: Path, data: bytes) -> Loaded:

@@ -478,3 +478,22 @@ def test_a_large_bundle_costs_a_cassette_almost_nothing(tmp_path: Path) -> None:
     (blob,) = blob_dir_for(ours).iterdir()  # the bundle once
     assert blob.read_bytes() == bundle
     assert all(json.loads(i.request.body) == json.loads(item.request.body) for i in read_cassette(ours).interactions)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_load_leaves_the_cyclic_collector_as_it_found_it(tmp_path: Path, enabled: bool) -> None:
+    """Loading pauses the collector (it walked the heap again for every batch of new containers)."""
+    import gc
+
+    good = save_interactions(tmp_path / "good.yaml", [interaction({"model": "m", "messages": []})])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nvlmrun_harness: {format: 2}\ninteractions: [\n")
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        load_file(good)
+        with pytest.raises(CassetteError):
+            load_file(bad)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
