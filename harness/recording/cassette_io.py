@@ -81,7 +81,8 @@ def load_file(
 def _cyclic_gc_paused() -> Iterator[None]:
     """A load builds hundreds of thousands of containers and frees none in cycles, yet each batch
     of them makes Python's cyclic collector walk the whole heap again: pausing it takes a
-    10,000-call cassette's first load from 6.6 s to 2.5 s (benchmarks/RESULTS.md, S1)."""
+    10,000-call cassette's first load from 6.6 s to 2.8 s (measured while writing this; S1 in
+    benchmarks/RESULTS.md has the load at every size)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
