@@ -149,8 +149,9 @@ class LoadCache:
         header = json.dumps(self._header(content, len(payload))).encode()
         with contextlib.suppress(OSError):
             for digest, b64 in bundles.items():
-                if not self._path(_B64, _b64_name(digest)).is_file():
-                    _replace(self._path(_B64, _b64_name(digest)), b64)
+                kept = self._path(_B64, _b64_name(digest))
+                if not kept.is_file() or kept.stat().st_size != len(b64):  # absent, or damaged: the miss came here
+                    _replace(kept, b64)
             _replace(self._entry(cassette), header + b"\n" + payload)
 
     @staticmethod

@@ -220,6 +220,9 @@ def test_a_damaged_base64_copy_is_a_miss(tmp_path: Path, cache: CountingCache) -
     kept.write_bytes(kept.read_bytes()[:-4])
     assert _shape(load_file(path, cache=cache)) == expected
     assert cache.hits == 0
+    assert kept.read_bytes() == BUNDLE_B64.encode()  # written again by that load
+    assert _shape(load_file(path, cache=cache)) == expected
+    assert cache.hits == 1
 
 
 def test_a_body_holding_a_placeholders_text_is_never_cached(tmp_path: Path, cache: CountingCache) -> None:
