@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -58,6 +59,21 @@ _KIND_TYPES = {
     "Maximum": "less_than_equal",
     "Format": "format_error",
 }
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern_validator(pattern: str) -> jsonschema_rs.Validator | None:
+    try:
+        return jsonschema_rs.Draft202012Validator({"pattern": pattern})
+    except (jsonschema_rs.ValidationError, ValueError):
+        return None
+
+
+def pattern_matcher(pattern: Any) -> Callable[[Any], bool] | None:
+    """Whether a value passes `pattern` as requests are judged (jsonschema-rs: ECMA-262 regex,
+    unanchored search, non-strings pass); None when `pattern` is no regex it can run."""
+    found = _pattern_validator(pattern) if isinstance(pattern, str) else None
+    return None if found is None else found.is_valid
 
 
 def component_ref(name: str) -> dict[str, str]:

@@ -8,12 +8,10 @@ may now be refused) and harmless in a response.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import jsonschema_rs
-
+from harness.openapi.validation import pattern_matcher
 from harness.specdiff.rules import show
 from harness.specdiff.schemas import View, canonical, enum_values, type_label, widens
 from harness.specdiff.sites import Sink, Site
@@ -122,7 +120,7 @@ def _enum_to_pattern(former: list[Any], pattern: Any, site: Site, sink: Sink) ->
     """A request enum replaced by a pattern narrows only if the pattern rejects a value the
     enum allowed (named, the first in the enum's order); one that admits them all widens.
     The enum's removal is harmless in a request, so this is the one finding for the pair."""
-    matches = _matcher(pattern)
+    matches = pattern_matcher(pattern)
     if matches is None:  # not a regex the validator can run: nothing is proved, assume the worst
         sink.schema("pattern-added", site, new=show(pattern))
         return
@@ -131,21 +129,6 @@ def _enum_to_pattern(former: list[Any], pattern: Any, site: Site, sink: Sink) ->
         sink.schema("enum-value-rejected-by-pattern", site, new=show(pattern), value=show(rejected[0]))
     else:
         sink.schema("enum-replaced-by-pattern", site, new=show(pattern))
-
-
-@functools.lru_cache(maxsize=256)
-def _cached_matcher(pattern: str) -> Callable[[Any], bool] | None:
-    try:
-        validator = jsonschema_rs.Draft202012Validator({"pattern": pattern})
-    except (jsonschema_rs.ValidationError, ValueError):
-        return None
-    return validator.is_valid
-
-
-def _matcher(pattern: Any) -> Callable[[Any], bool] | None:
-    """Whether a value passes `pattern`, judged by jsonschema-rs as `harness.contract` judges
-    requests: ECMA-262 semantics, unanchored search, non-strings pass. None if it is no regex."""
-    return _cached_matcher(pattern) if isinstance(pattern, str) else None
 
 
 def _number(raw: Mapping[str, Any], key: str) -> float | None:
