@@ -169,6 +169,19 @@ def test_the_workflow_installs_from_a_placeholder_replays_offline_and_runs_the_g
         _parser().parse_args(argv)  # today's command line takes it (SystemExit otherwise)
 
 
+def test_the_workflow_keeps_the_plugins_load_cache_between_runs(project: Path) -> None:
+    from harness.pytest_vcr import LOAD_CACHE_FOLDER
+
+    init_project(project)
+    workflow = yaml.safe_load((project / ".github/workflows/vlmrun-contract.yml").read_text())
+    [job] = workflow["jobs"].values()
+    names = [step.get("name") or step.get("uses") for step in job["steps"]]
+    [cache] = [step for step in job["steps"] if str(step.get("uses", "")).startswith("actions/cache@")]
+    assert cache["with"]["path"] == f".pytest_cache/d/{LOAD_CACHE_FOLDER}"
+    assert "hashFiles('**/cassettes/**')" in cache["with"]["key"]
+    assert names.index(cache["uses"]) < names.index("Replay the recorded tests (offline)")
+
+
 @pytest.mark.parametrize(
     ("requirement", "expected"),
     [

@@ -11,12 +11,13 @@ An entry is used only when it is provably the file's: its header names the sha25
 cassette's bytes (read anyway to load it), a fingerprint of the harness's code and PyYAML's
 version (what the load and the keys depend on) and its own length; the keys carry the hash
 of the description in use; each blob the cassette references must still be the file that
-was verified when the entry was written (same size and modification time). Anything else —
-a changed cassette, a deleted blob, a damaged entry, another harness — is a miss, and the
-cassette is loaded as if there were no cache. One entry per cassette path, so the cache
-grows with the suite, not its history; entries are written through a temp file and a
-rename, so xdist workers can only race to write the same bytes. `pytest --cache-clear`
-empties it and `-p no:cacheprovider` turns it off, as for any plugin's cache.
+was verified when the entry was written (same size and modification time, or same sha256).
+Anything else — a changed cassette, a deleted blob, a damaged entry, another harness — is a
+miss, and the cassette is loaded as if there were no cache. One entry per cassette path, so
+the cache grows with the suite, not its history; entries are written through a temp file and
+a rename, so xdist workers can only race to write the same bytes. `pytest --cache-clear`
+empties it and `-p no:cacheprovider` turns it off, as for any plugin's cache; a CI job may
+keep the folder between runs (the workflow `harness init` writes does).
 """
 
 from __future__ import annotations
@@ -79,6 +80,13 @@ def _key(value: Any) -> RequestKey | None:
     return str(method), str(path), tuple((str(k), str(v)) for k, v in query), str(body)
 
 
+def _file_sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def _blob_identity(path: Path) -> list[int] | None:
     try:
         found = path.stat()
@@ -92,8 +100,9 @@ class LoadCache:
 
     Inline bundles stay out of the entries: a body keeps its blob's placeholder, and the
     blob's verified base64 is kept once beside them (`b64/`), valid while the blob file keeps
-    the size and modification time it had when it was verified. So the first cassette of a
-    process that uses a bundle reads its base64 instead of checking the zip and encoding it.
+    the size and modification time it had when it was verified, or else the same sha256 (a
+    fresh checkout renews every time). So the first cassette of a process that uses a bundle
+    reads its base64 instead of checking the zip and encoding it.
     """
 
     def __init__(self, locate: Callable[[], Path]) -> None:
@@ -127,7 +136,7 @@ class LoadCache:
         """Store a fresh load with the keys of its VLM Run requests; a cache that cannot be written is none."""
         store = BlobStore(cassette)
         bundles = {d: store.b64(d, index=0) for d in sorted(referenced_digests(data))}  # verified by the load
-        blobs = [[d, _blob_identity(store.path_for(d))] for d in bundles]
+        blobs = [[d, _blob_identity(store.path_for(d)), _file_sha256(store.path_for(d))] for d in bundles]
         pairs = []
         for rq, rs, own in zip(loaded.requests, loaded.responses, loaded.owned, strict=True):
             body = _unspliced(rq.body, bundles)
@@ -163,9 +172,10 @@ class LoadCache:
         or None when a blob changed since it was verified (verify it again)."""
         store = BlobStore(cassette)
         found = {}
-        for digest, identity in blobs:
-            if identity is None or _blob_identity(store.path_for(digest)) != identity:
-                return None
+        for digest, identity, content in blobs:
+            path = store.path_for(digest)
+            if identity is None or (_blob_identity(path) != identity and _file_sha256(path) != content):
+                return None  # changed since it was verified (a checkout that only renews times is not)
             with self._path(_B64, _b64_name(digest)).open("rb") as file:
                 b64 = stack.enter_context(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ))
             if len(b64) != 4 * ((identity[0] + 2) // 3):

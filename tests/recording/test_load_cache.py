@@ -135,6 +135,16 @@ def test_a_deleted_blob_fails_as_it_would_without_the_cache(tmp_path: Path, cach
     assert "is missing" in str(plain.value)
 
 
+def test_a_blob_whose_time_alone_changed_is_still_the_one_verified(tmp_path: Path, cache: CountingCache) -> None:
+    """A fresh checkout (CI restoring the cache folder) renews every file's time, not its bytes."""
+    path = _cassette(tmp_path)
+    expected = _shape(load_file(path, cache=cache))
+    (blob,) = blob_dir_for(path).iterdir()
+    os.utime(blob, ns=(1, 1))
+    assert _shape(load_file(path, cache=cache)) == expected
+    assert cache.hits == 1
+
+
 def test_a_replaced_blob_is_verified_again(tmp_path: Path, cache: CountingCache) -> None:
     path = _cassette(tmp_path)
     load_file(path, cache=cache)
