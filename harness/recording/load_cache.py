@@ -96,7 +96,8 @@ def _blob_identity(path: Path) -> list[int] | None:
 
 
 class LoadCache:
-    """Entries under the folder `locate()` gives, created on the first write, never before.
+    """Entries under the folder `locate()` gives, asked for once, at the first VLM Run cassette's load
+    (the plugin's is pytest's `cache.mkdir`, which creates it then); this class creates what it writes.
 
     Inline bundles stay out of the entries: a body keeps its blob's placeholder, and the
     blob's verified base64 is kept once beside them (`b64/`), valid while the blob file keeps

@@ -79,7 +79,7 @@ def test_a_cached_load_is_the_load_byte_for_byte_with_its_keys(tmp_path: Path, c
     assert [getattr(rq, "_harness_request_key", None) for rq in second.requests] == _fresh_keys(plain)
 
 
-def test_the_folder_is_made_on_the_first_write_and_holds_one_entry_per_cassette(
+def test_nothing_is_written_before_a_load_and_one_entry_is_kept_per_cassette(
     tmp_path: Path, cache: CountingCache
 ) -> None:
     path = _cassette(tmp_path)
