@@ -39,8 +39,10 @@ def _fsync_dir(directory: Path) -> None:
 
 
 @contextmanager
-def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
-    """Yield a temp file beside `path`; on success fsync it and rename it over `path`, else delete it."""
+def atomic_writer(path: Path, *, durable: bool = True) -> Iterator[IO[bytes]]:
+    """Yield a temp file beside `path`; on success fsync it and rename it over `path`, else delete it.
+
+    `durable=False` skips the fsyncs, for files a crash may lose but never tear (a cache)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = path.stat().st_mode & 0o777
@@ -51,8 +53,9 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False) as tmp:
             tmp_name = tmp.name
             yield tmp
-            tmp.flush()
-            os.fsync(tmp.fileno())
+            if durable:
+                tmp.flush()
+                os.fsync(tmp.fileno())
         os.chmod(tmp_name, mode)
         os.replace(tmp_name, path)
     except BaseException:
@@ -60,12 +63,13 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
             with suppress(OSError):
                 os.unlink(tmp_name)
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
+def write_atomic(path: Path, data: str | bytes, *, durable: bool = True) -> None:
     """The whole of `data` at `path` (text as UTF-8), atomically."""
-    with atomic_writer(path) as stream:
+    with atomic_writer(path, durable=durable) as stream:
         stream.write(data.encode() if isinstance(data, str) else data)
 
 

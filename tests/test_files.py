@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,16 @@ def test_a_path_below_the_root_is_shown_relative_to_it_and_others_as_given(tmp_p
     assert path_below(tmp_path / "a" / ".." / "b.yaml", tmp_path) == "b.yaml"
     outside = tmp_path.parent / "elsewhere.yaml"
     assert path_below(outside, tmp_path / "project") == str(outside)
+
+
+@pytest.mark.parametrize(("durable", "syncs"), [(True, 2), (False, 0)])
+def test_only_durable_writes_pay_for_fsync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, durable: bool, syncs: int
+) -> None:
+    """A cache's entry may be lost in a crash, never torn: the rename is atomic either way."""
+    calls: list[int] = []
+    monkeypatch.setattr(os, "fsync", lambda fd: calls.append(fd))
+    target = tmp_path / "entry.json"
+    write_atomic(target, b"whole", durable=durable)
+    assert target.read_bytes() == b"whole"
+    assert len(calls) == syncs

@@ -28,7 +28,7 @@ CASSETTES_DIR = "cassettes"
 _DIGEST = re.compile(r"sha256:([0-9a-f]{64})")
 BLOB_PREFIX = "$blob:"
 _PLACEHOLDER = re.compile(r"\$blob:(sha256:[0-9a-f]{64})")
-_PLACEHOLDER_BYTES = re.compile(rb"\$blob:(sha256:[0-9a-f]{64})")
+_PLACEHOLDER_BYTES = re.compile(_PLACEHOLDER.pattern.encode())  # the same, over a file's bytes
 
 
 def blob_dir_for(cassette_path: str | os.PathLike[str]) -> Path:

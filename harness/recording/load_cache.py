@@ -28,7 +28,6 @@ import hashlib
 import json
 import mmap
 import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,8 @@ from typing import Any
 import yaml
 from vcr.request import Request
 
-from harness.recording.blobs import BLOB_PREFIX, BlobStore, referenced_digests
+from harness.files import write_atomic
+from harness.recording.blobs import BLOB_PREFIX, BlobStore, blob_filename, referenced_digests
 from harness.recording.cassette_parse import Loaded
 from harness.recording.matcher import RequestKey, remember_key, request_key
 from harness.recording.scope import mark
@@ -161,8 +161,8 @@ class LoadCache:
             for digest, b64 in bundles.items():
                 kept = self._path(_B64, _b64_name(digest))
                 if not kept.is_file() or kept.stat().st_size != len(b64):  # absent, or damaged: the miss came here
-                    _replace(kept, b64)
-            _replace(self._entry(cassette), header + b"\n" + payload)
+                    write_atomic(kept, b64, durable=False)  # a lost copy is only a slower load
+            write_atomic(self._entry(cassette), header + b"\n" + payload, durable=False)
 
     @staticmethod
     def _header(content: str, length: int) -> dict[str, Any]:
@@ -203,7 +203,7 @@ _AMBIGUOUS = b"\0ambiguous"
 
 
 def _b64_name(digest: str) -> str:
-    return digest.replace(":", "-") + ".b64"
+    return str(Path(blob_filename(digest)).with_suffix(".b64"))
 
 
 def _placeholder(digest: str) -> bytes:
@@ -228,18 +228,6 @@ def _spliced(body: bytes | None, bundles: Mapping[str, Any]) -> bytes | None:
     for digest, b64 in bundles.items():
         body = body.replace(_placeholder(digest), b64)
     return body
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Temp file and rename, no fsync: a lost entry is only a slower load."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", suffix=".tmp", delete=False) as tmp:
-        tmp.write(data)
-    try:
-        os.replace(tmp.name, path)
-    except OSError:
-        os.unlink(tmp.name)
-        raise
 
 
 def _stored_response(response: dict[str, Any]) -> dict[str, Any]:
