@@ -22,6 +22,16 @@ SKILL_MD = "---\nname: demo\ndescription: Demo skill\n---\n# Demo\nExtract thing
 BUNDLE = build_bundle({"SKILL.md": SKILL_MD, "schema.json": '{"type": "object"}'})
 BUNDLE_B64 = encode_bundle(BUNDLE)
 SECRET = "sk-live-0123456789abcdefghijkl"
+# A whole ChatCompletion as the description requires it (every required field present).
+COMPLETION: dict[str, Any] = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1767225600,
+    "model": "vlmrun-orion-1:auto",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Done."}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+    "session_id": "s-1",
+}
 
 # A cassette the harness wrote before format 2 (copied from tests/scenarios), with its blob.
 FORMAT_1 = Path(__file__).parent / "fixtures" / "format1" / "cassettes" / "test_vlmrun_sdk_dict_form[mixed].yaml"

@@ -16,19 +16,9 @@ from harness.recording.cassette_check import check_cassette, check_file, check_i
 from harness.recording.cassette_io import read_cassette, save_interactions, to_vcr
 from harness.recording.replay_check import check_played
 from harness.recording.scope import Scope
-from tests.recording._cassettes import OTHER_URL, completion_request, inline_skill, interaction, stream
+from tests.recording._cassettes import COMPLETION, OTHER_URL, SSE, completion_request, inline_skill, interaction, stream
 
 SCENARIO_CASSETTES = sorted((Path(__file__).resolve().parents[2] / "cassettes").rglob("*.yaml"))
-COMPLETION = {
-    "id": "chatcmpl-1",
-    "object": "chat.completion",
-    "created": 1767225600,
-    "model": "vlmrun-orion-1:auto",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Done."}, "finish_reason": "stop"}],
-    "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
-    "session_id": "s-1",
-}
-SSE = {"content-type": ["text/event-stream; charset=utf-8"]}
 
 
 @pytest.fixture(scope="module")

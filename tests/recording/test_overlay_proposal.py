@@ -18,18 +18,9 @@ from harness.recording.shapes import infer_schema
 from harness.recording.verify import format_result, verify
 from harness.specdiff import diff_documents
 from harness.yaml_load import load_yaml
-from tests.recording._cassettes import JSON, SSE, compact, completion_request, interaction, stream
+from tests.recording._cassettes import COMPLETION, JSON, SSE, compact, completion_request, interaction, stream
 
 SCENARIO_CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
-COMPLETION: dict[str, Any] = {
-    "id": "chatcmpl-1",
-    "object": "chat.completion",
-    "created": 1767225600,
-    "model": "vlmrun-orion-1:auto",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Done."}, "finish_reason": "stop"}],
-    "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
-    "session_id": "s-1",
-}
 CHUNK: dict[str, Any] = {
     "id": "c1",
     "object": "chat.completion.chunk",
