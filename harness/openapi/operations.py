@@ -9,6 +9,7 @@ its parameters (`; charset=utf-8`) ignored.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,10 +28,13 @@ class OperationMatch:
     path_params: dict[str, str]
 
 
+@functools.lru_cache(maxsize=1024)
 def _template_regex(template: str) -> re.Pattern[str]:
+    # Kept: building the pattern (escape, join, `re`'s own cache lookup) cost more than matching it,
+    # once per template per judged interaction.
     parts = _PARAMETER.split(template)
     body = "".join(re.escape(p) if i % 2 == 0 else f"(?P<p{i // 2}>[^/]+)" for i, p in enumerate(parts))
-    return re.compile(f"(?:/.*)?{body}")  # `re` keeps the compiled patterns
+    return re.compile(f"(?:/.*)?{body}")
 
 
 def match_path(paths: Mapping[str, Any], method: str, path: str) -> OperationMatch | None:
