@@ -23,8 +23,10 @@ __all__ = [
 
 def scrub_vcr_request(request: Any) -> Any:
     """vcrpy `before_record_request`: mutate a copy-safe vcr Request in place and return it."""
-    for name, value in scrub_headers(dict(request.headers)).items():
-        request.headers[name] = value
+    headers = dict(request.headers)
+    for name, value in scrub_headers(headers).items():
+        if value is not headers[name]:  # vcrpy's header setter is costly: only what scrubbing replaced
+            request.headers[name] = value
     request.uri = scrub_uri(request.uri)
     request.body = scrub_body(request.body)
     return request
