@@ -166,7 +166,7 @@ class RecordingGlue:
     def _check_conformance(self, item: pytest.Item, cassette: Any, mode: str) -> None:
         from harness.recording.replay_check import check_played
 
-        outcome = check_played(cassette, self.scope)
+        outcome = check_played(cassette, self.scope, self._load_cache())
         if outcome.drift:
             item.user_properties.append((DRIFT_PROPERTY, outcome.drift))  # reaches the controller under xdist
         if outcome.failure is None:

@@ -367,31 +367,42 @@ def test_the_summaries_survive_xdist(pytester: pytest.Pytester, recorded: Path) 
 
 NO_YAML = """
 import harness.recording.cassette_io as cassette_io
+import harness.recording.replay_check as replay_check
 
 def _parsed_again(*args):
     raise AssertionError("the cassette was parsed again")
 
+def _judged_again(*args, **kwargs):
+    raise AssertionError("the cassette was judged again")
+
 def pytest_configure(config):
-    original = cassette_io.parse_text
-    cassette_io.parse_text = _parsed_again
-    config.add_cleanup(lambda: setattr(cassette_io, "parse_text", original))
+    originals = cassette_io.parse_text, replay_check.check_interactions
+    cassette_io.parse_text, replay_check.check_interactions = _parsed_again, _judged_again
+
+    def restore():
+        cassette_io.parse_text, replay_check.check_interactions = originals
+
+    config.add_cleanup(restore)
 """
 
 
-def test_replay_keeps_each_cassettes_load_in_pytests_cache_folder(pytester: pytest.Pytester, recorded: Path) -> None:
+def test_replay_keeps_each_cassettes_load_and_clean_verdict_in_pytests_cache_folder(
+    pytester: pytest.Pytester, recorded: Path
+) -> None:
     replay = ["--record-mode=none", "--block-network", "--vlmrun-base-url", "http://127.0.0.1:9/v1"]
     folder = pytester.path / ".pytest_cache" / "d" / "vlmrun-harness"
     pytester.runpytest(*replay).assert_outcomes(passed=1)
-    assert len(list(folder.iterdir())) == 1
+    kept = sorted(path.suffix for path in folder.iterdir())
+    assert kept == [".json", ".verdict"]
     pytester.makeconftest(NO_YAML)
-    pytester.runpytest(*replay).assert_outcomes(passed=1)  # from the cache: YAML never read
+    pytester.runpytest(*replay).assert_outcomes(passed=1)  # from the cache: YAML never read, never judged
     result = pytester.runpytest(*replay, "--cache-clear")  # emptied: the cassette must be parsed
     result.assert_outcomes(errors=1)
     assert "the cassette was parsed again" in result.stdout.str()
     (pytester.path / "conftest.py").unlink()
     recorded.write_bytes(recorded.read_bytes().replace(b"interactions:", b"interactions:  "))  # other bytes
     pytester.runpytest(*replay).assert_outcomes(passed=1)
-    assert len(list(folder.iterdir())) == 1
+    assert sorted(path.suffix for path in folder.iterdir()) == kept
 
 
 def test_without_pytests_cache_nothing_is_kept(pytester: pytest.Pytester, recorded: Path) -> None:

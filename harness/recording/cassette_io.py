@@ -96,15 +96,15 @@ def _load_cached(cache: LoadCache, path: Path, data: bytes) -> Loaded:
     """`load_file` through the load cache: the same `Loaded`, with the recorded requests' keys set."""
     content = hashlib.sha256(data).hexdigest()
     contract = load_contract().sha256  # the keys are canonical under the description in use
-    found = cache.read(path, content, contract)
-    if found is not None:
-        return found
-    document = parse_text(path, data, False)
-    if document is None:
-        raise CassetteNotFoundError(f"Cassette {path} is empty")
-    loaded = parse_document(document, path)
-    if loaded.harness:
-        cache.write(path, content, data, loaded, contract)
+    loaded = cache.read(path, content, contract)
+    if loaded is None:
+        document = parse_text(path, data, False)
+        if document is None:
+            raise CassetteNotFoundError(f"Cassette {path} is empty")
+        loaded = parse_document(document, path)
+        if loaded.harness:
+            cache.write(path, content, data, loaded, contract)
+    cache.loaded(path, content, contract, len(loaded.requests))
     return loaded
 
 

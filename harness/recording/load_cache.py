@@ -25,10 +25,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib.metadata
 import json
 import mmap
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +44,7 @@ from harness.recording.matcher import RequestKey, remember_key, request_key
 from harness.recording.scope import mark
 from harness.settings import harness_version
 
-__all__ = ["LoadCache", "code_fingerprint"]
+__all__ = ["LoadCache", "Verdict", "code_fingerprint"]
 
 FORMAT = 1
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -109,6 +111,8 @@ class LoadCache:
     def __init__(self, locate: Callable[[], Path]) -> None:
         self._locate = locate
         self._folder: Path | None = None
+        self._loads: dict[str, tuple[str, str, int]] = {}
+        """Per cassette path: the sha256, description hash and pair count of this process's last load."""
 
     def _path(self, *parts: str) -> Path:
         if self._folder is None:
@@ -164,6 +168,44 @@ class LoadCache:
                     write_atomic(kept, b64, durable=False)  # a lost copy is only a slower load
             write_atomic(self._entry(cassette), header + b"\n" + payload, durable=False)
 
+    def loaded(self, cassette: Path, content: str, contract: str, count: int) -> None:
+        """Note a load of these bytes (a clean conformance verdict on them may then be kept and reused)."""
+        self._loads[os.path.abspath(cassette)] = (content, contract, count)
+
+    def forget(self, cassette: Path) -> None:
+        """A load of `cassette` begins: what an earlier one noted no longer says what the cassette holds."""
+        self._loads.pop(os.path.abspath(cassette), None)
+
+    def verdict(self, cassette: Path, count: int) -> Verdict | None:
+        """The clean verdict kept for the bytes this process loaded at `cassette`, if it still holds `count` pairs."""
+        expected = self._verdict_fields(cassette, count)
+        if expected is None:
+            return None
+        try:
+            kept = json.loads(self._verdict_path(cassette).read_bytes())
+            drift = kept.pop("drift")
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return None
+        return Verdict(drift) if kept == expected and (drift is None or isinstance(drift, str)) else None
+
+    def keep_verdict(self, cassette: Path, count: int, drift: str | None) -> None:
+        """Keep a clean verdict on the bytes loaded at `cassette`: the next run skips judging them again."""
+        fields = self._verdict_fields(cassette, count)
+        if fields is not None:
+            with contextlib.suppress(OSError):
+                text = json.dumps({**fields, "drift": drift})
+                write_atomic(self._verdict_path(cassette), text.encode(), durable=False)
+
+    def _verdict_fields(self, cassette: Path, count: int) -> dict[str, Any] | None:
+        found = self._loads.get(os.path.abspath(cassette))
+        if found is None or found[2] != count:
+            return None  # not loaded here, or the test recorded into it
+        content, contract, _ = found
+        return {"format": FORMAT, "cassette": content, "contract": contract, "code": code_fingerprint(), **_CHECKER}
+
+    def _verdict_path(self, cassette: Path) -> Path:
+        return self._entry(cassette).with_suffix(".verdict")
+
     @staticmethod
     def _header(content: str, length: int) -> dict[str, Any]:
         return {"format": FORMAT, "cassette": content, "code": code_fingerprint(), "length": length}
@@ -198,6 +240,15 @@ class LoadCache:
         return loaded
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """A kept verdict: the cassette was clean; `drift` is what `cassette_check` said of its stamp."""
+
+    drift: str | None
+
+
+_CHECKER = {"jsonschema-rs": importlib.metadata.version("jsonschema-rs")}
+"""Besides the harness's code and the description, what judges a cassette: the schema validator."""
 _B64 = "b64"
 _AMBIGUOUS = b"\0ambiguous"
 

@@ -73,6 +73,8 @@ class ScopedPersister:
 
     def load_cassette(self, cassette_path: Any, serializer: Any) -> tuple[Any, ...]:
         main = os.fspath(cassette_path)
+        if self.cache is not None:
+            self.cache.forget(Path(main))
         if self.guard is not None:
             self.guard.path = Path(main)
         paths = list(dict.fromkeys([main, *self.extra_paths]))
