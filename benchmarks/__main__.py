@@ -32,7 +32,7 @@ from benchmarks import (
     bench_servers,
     bench_startup,
 )
-from benchmarks.common import REPRODUCE, Headline, log, version
+from benchmarks.common import REPRODUCE, Headline, compile_for_children, log, version
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 ORDER = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "S1", "F1", "G1", "properties")
@@ -182,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started, machine = time.perf_counter(), _machine()
     sections: list[str] = []
     headlines: list[Headline] = []
+    log("compiling bytecode for the child processes (benchmarks.common.clean_env)…")
+    compile_for_children()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         runners = _runners(args, Path(tmp))
         for name in selected:

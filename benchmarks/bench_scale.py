@@ -619,6 +619,13 @@ def _e2e(workdir: Path, small: int, large: int) -> E2EResults:
             (path / test).write_text(E2E_TEST.format(calls=n), encoding="utf-8")
         return path
 
+    log("  S1: one untimed recording and floor run (bytecode, pytest's rewritten plugins)")
+    warm = workdir / "e2e" / "warm-up"
+    shutil.rmtree(warm, ignore_errors=True)
+    warm.mkdir(parents=True)
+    (warm / test).write_text(E2E_TEST.format(calls=1), encoding="utf-8")
+    _pytest(warm, args["record"])
+    _pytest(warm, args["floor"])
     results.record = {n: [] for n in sizes}
     records = {n: E2E_RECORDS_LARGE if n == large else E2E_RECORDS for n in sizes}
     for rep in range(max(records.values())):
