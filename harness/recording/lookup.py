@@ -46,6 +46,8 @@ class KeyIndex:
         """Keys of the GETs a recorded 303 points at."""
         self.indexed = 0
         self.recent: dict[tuple[str, str, bytes], RequestKey] = {}
+        self.by_size: defaultdict[int, list[int]] = defaultdict(list)
+        """Recorded requests with a body, by its length: where a live body sent byte for byte is found."""
 
     def _catch_up(self) -> None:
         data = self.cassette.data
@@ -53,6 +55,8 @@ class KeyIndex:
             stored, response = data[index]
             if self.scope.owns(stored):
                 self.by_key[request_key(stored)].append(index)
+                if body := request_bytes(stored):
+                    self.by_size[len(body)].append(index)
                 if (location := _see_other(response)) is not None:
                     self.polls.add(get_key(urljoin(str(stored.uri), location)))
         self.indexed = len(data)
@@ -66,11 +70,23 @@ class KeyIndex:
             filtered = self.cassette._before_record_request(request)
             if filtered is None:
                 return None
-            key = request_key(filtered)
+            key = self._as_recorded(filtered) or request_key(filtered)
             if len(self.recent) >= _RECENT:
                 self.recent.clear()
             self.recent[seen] = key
         return key
+
+    def _as_recorded(self, filtered: Any) -> RequestKey | None:
+        """The key of a recorded request this one repeats byte for byte (method, URI, body), known
+        since the load: a key is a function of those bytes, so its canonical form is not computed again."""
+        self._catch_up()
+        body = request_bytes(filtered)
+        method, uri = str(filtered.method).upper(), str(filtered.uri)
+        for index in self.by_size.get(len(body), ()) if body else ():
+            stored = self.cassette.data[index][0]
+            if request_bytes(stored) == body and str(stored.uri) == uri and str(stored.method).upper() == method:
+                return request_key(stored)
+        return None
 
     def __call__(self, request: Any) -> Iterator[tuple[int, Any]]:
         cassette = self.cassette

@@ -18,7 +18,7 @@ from vcr.errors import UnhandledHTTPRequestError
 from vcr.record_mode import RecordMode
 from vcr.request import Request
 
-from harness.recording import lookup
+from harness.recording import lookup, matcher
 from harness.recording.configure import configure_vcr
 from harness.recording.scope import Scope, mark
 
@@ -70,6 +70,34 @@ def test_interactions_recorded_after_the_first_lookup_are_found() -> None:
     assert cassette.play_response(_live(_body(1)))["answer"] == 0
     cassette.append(Request("POST", URL, _body(5), {}), {"answer": "new"})
     assert cassette.play_response(_live(_body(5)))["answer"] == "new"
+
+
+def test_a_request_sent_byte_for_byte_again_takes_its_recordings_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a body in another form has its canonical form computed; the same bytes under another URI do not
+    borrow a recording's key."""
+    skill = {"type": "skill_reference", "skill_name": "invoice"}
+    recorded = json.dumps({"model": "vlmrun-orion-1:auto", "messages": [], "skills": [skill]}).encode()
+    cassette = _cassette([recorded, _body(2)])
+    assert cassette.play_response(_live(_body(2)))["answer"] == 1  # builds the index: the recorded keys
+    computed: list[bytes] = []
+    compute = matcher._compute
+
+    def counting(path: str, raw: bytes) -> Any:
+        computed.append(raw)
+        return compute(path, raw)
+
+    monkeypatch.setattr(matcher, "_compute", counting)
+    matcher._cache.clear()
+    cassette.rewind()
+    assert cassette.play_response(_live(recorded))["answer"] == 0
+    assert computed == []
+    cassette.rewind()
+    other_form = json.dumps({"skills": [{**skill, "skill_version": "latest"}], "messages": []}).encode()
+    assert cassette.play_response(_live(other_form))["answer"] == 0  # the canonical form decides
+    assert computed == [other_form]
+    elsewhere = Request("POST", URL + "?stream=false", recorded, {})
+    assert elsewhere not in cassette
+    assert computed == [other_form, recorded]
 
 
 def test_other_apis_go_through_vcrpys_scan_untouched() -> None:
