@@ -37,6 +37,7 @@ class Judged:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
+
         def counting(*args: Any, **kwargs: Any) -> Any:
             self.count += 1
             return check_interactions(*args, **kwargs)
