@@ -6,6 +6,7 @@ request snapshots (snapshots/render.py). Plain functions over plain values, no I
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -54,7 +55,9 @@ def _without_known(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_field(name: str) -> bool:
+    # Kept per name: a body repeats a few keys (`role`, `content`, `type`) and every replayed call is scrubbed.
     return bool(_SECRET_FIELD.search(name))
 
 
@@ -88,16 +91,18 @@ def scrub_json(value: Any) -> Any:
     """Secret-looking fields anywhere in a JSON document, by name or by value."""
     if isinstance(value, dict):
         return {
-            k: (REDACTED if is_secret_field(k) and isinstance(v, str | int) else scrub_json(v))
-            for k, v in value.items()
+            k: (REDACTED if is_secret_field(k) and isinstance(v, _SCALAR) else scrub_json(v)) for k, v in value.items()
         }
     if isinstance(value, list):
         return [scrub_json(v) for v in value]
-    if isinstance(value, str) and _SECRET_VALUE.match(value):
-        return REDACTED
-    if isinstance(value, str) and _KNOWN:
-        return _without_known(value)
+    if isinstance(value, str):
+        if _SECRET_VALUE.match(value):
+            return REDACTED
+        return _without_known(value) if _KNOWN else value
     return value
+
+
+_SCALAR = (str, int)
 
 
 def _known_in_text(body: bytes | str) -> bytes | str:

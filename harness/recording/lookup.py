@@ -102,6 +102,8 @@ class KeyIndex:
 
     def result_again(self, request: Any) -> int | None:
         """The index of a poll's recorded result to answer again: every recorded poll of it played."""
+        if str(request.method).upper() != "GET":
+            return None  # a poll is a GET (`get_key`): nothing else needs its key for this
         if not self.scope.owns(request) or (key := self._key(request)) is None:
             return None
         self._catch_up()
