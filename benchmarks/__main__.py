@@ -202,6 +202,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "isolated uv environment), Prism (P6, npm), openai 1.109.1 (P7, uv overlay), the F1 environments "
         "(isolated uv environments pinned to uv.lock), the G1 environments (pytest-recording's sdist, isolated "
         "uv environments).",
+        "- Child processes cache bytecode in `.bench-peers/pycache` (filled for the standard library, this "
+        "environment and the harness before the first benchmark), as a user's environment does: pip compiles on "
+        "install and Python caches on import. This machine sets `PYTHONDONTWRITEBYTECODE`, under which every "
+        "child would compile every module it imports, and each timed pytest start would time the compiler "
+        "(about 1.5 s of a zero-call replay's 2.5-3 s here, measured when this was changed).",
         f"- Reproduce everything: `{REPRODUCE}{' ' + ' '.join(words) if words else ''}`; each section names "
         "its own command.",
         "",

@@ -214,7 +214,10 @@ def to_markdown(r: ReplayResults) -> str:
         "URL) and `vcr_config` `match_on` = method, path, query, body. *no embedded server* is the temp "
         "copy with `--vlmrun-base-url` set to that dummy URL, so our session fixture starts nothing. "
         "*session s* is pytest's own `passed in …s` (collection and tests); the rest of the wall time is "
-        "interpreter start, imports and plugin loading.",
+        "interpreter start, imports and plugin loading, with bytecode cached as in a user's environment (see "
+        "the top of this file; one untimed run of each variant comes first, so pytest's rewritten plugins and "
+        "tests are cached too). pytest's own cache is off in every variant, so ours has no load cache here: "
+        "each run loads and judges the cassettes as a first run does.",
         "",
         "| variant | wall s, median (min–max) | wall s (fastest) | session s (median) | median / bare | fastest / bare "
         "| command |",

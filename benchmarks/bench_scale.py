@@ -1088,7 +1088,9 @@ def to_markdown(r: ScaleResults) -> str:
         "plugin's `openai_client` fixture and makes N distinct `chat.completions.create` calls (the seed "
         "examples' messages with a unique system prompt and text per call, skills in dict form via `extra_body`; "
         "inline bundles stored once under `_blobs`). Each run is a fresh `sys.executable -m pytest` process "
-        "timed as the user waits (interpreter start, imports, collection, the embedded server when recording). "
+        "timed as the user waits (interpreter start, imports, collection, the embedded server when recording), "
+        "with bytecode cached as in a user's environment (see the top of this file; one untimed recording and "
+        "one untimed floor run come first, so pytest's rewritten plugins are cached too). "
         f"Recording: `{e.commands['record']}` against the embedded reference server, each run into a fresh "
         f"folder ({E2E_RECORDS} each for 0 and {e.small} calls, {E2E_RECORDS_LARGE} for {e.large:,}). "
         f"Replay, on the first recording, two ways: *load cache on*, `{e.commands['cached']}`, timed after one "
@@ -1207,8 +1209,10 @@ def _limits(r: ScaleResults) -> list[str]:
         "run once per lookup (vcrpy's own in `can_play_response_for`; the filtered copy it hands back to the "
         "hook through `__contains__` is recognised and passed through, and the index keeps the key of each "
         "distinct live request for `play_response`): a `copy.deepcopy` of the request and our scrubbing of the "
-        "copy (which parses the JSON body), then the live request's key (`json.loads`, `canonicalize`, sha256; "
-        "P1's profile).",
+        "copy (which parses and walks the JSON body). The live request's key costs a dict access: a body sent "
+        "byte for byte as recorded (as every call here is) takes its recording's key, found among the recorded "
+        "bodies of the same length; only a body in another form has its canonical form computed (`json.loads`, "
+        "`canonicalize`, sha256; P1's profile).",
         f"- *Lookup, vcrpy body*: every lookup scans from the first recording and runs all seven matchers on each "
         f"candidate, the body matcher parsing both JSON bodies; a hit at position k costs about 2k candidate "
         f"comparisons (`can_play_response_for`, then `play_response`), so the mean grows linearly with N and a "
@@ -1260,7 +1264,10 @@ def _limits(r: ScaleResults) -> list[str]:
         "Against the real API (seconds per completion) recording takes orders of magnitude longer; the ≤ 0.5x "
         "goal is judged here against the fastest server there is. The zero-call runs differ (recording starts "
         "the embedded server, replay does not): the wall ratio includes that, the net ratio does not. "
-        "Conformance checks (on by default) run in every replay here.",
+        "Conformance (on by default) judged the cassette in the untimed run that filled the load cache, which "
+        "kept its clean verdict beside the entry (`replay_check`: the same bytes under the same description, "
+        "harness and validator); the timed runs with the load cache reuse it, the runs without it judge all "
+        "of the cassette's interactions after the test (about 0.1 ms each).",
     ]
 
 
