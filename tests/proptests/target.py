@@ -8,6 +8,7 @@ are imported, because schemathesis' `parametrize` needs the schema at import tim
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import schemathesis
@@ -41,13 +42,34 @@ def configure(config: pytest.Config) -> None:
         TARGET.api_key = key.value
 
 
+class FreshApp:
+    """The in-process reference app, made again for each stateful scenario (`reset`).
+
+    The skills one scenario creates would otherwise be listed to the next, and hypothesis,
+    which may replay a scenario's draws, expects the same responses to the same requests: a
+    shared registry made it fail now and then with `FlakyStrategyDefinition`."""
+
+    def __init__(self) -> None:
+        self.app = self._make()
+
+    @staticmethod
+    def _make() -> Any:
+        return create_app(config=ServerConfig(api_key=TARGET.api_key))
+
+    def reset(self) -> None:
+        self.app = self._make()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
 def build_schema() -> schemathesis.BaseSchema:
     register()
     schema = schemathesis.openapi.from_path(str(default_description_path()))
     if TARGET.base_url:
         schema.config.update(base_url=TARGET.base_url)
     else:
-        schema.app = create_app(config=ServerConfig(api_key=TARGET.api_key))
+        schema.app = FreshApp()
     schema.config.update(headers={"Authorization": f"Bearer {TARGET.api_key}"})
     modes = [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]
     schema.config.generation.update(max_examples=TARGET.max_examples, modes=modes)

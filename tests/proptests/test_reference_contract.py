@@ -7,7 +7,7 @@ from typing import Any
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from tests.proptests.target import build_schema
+from tests.proptests.target import FreshApp, build_schema
 
 schema = build_schema()
 
@@ -18,8 +18,14 @@ def test_every_operation_honours_the_description(case: schemathesis.Case[Any]) -
     case.call_and_validate()
 
 
+class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+    def setup(self) -> None:
+        if isinstance(schema.app, FreshApp):  # a live server (--harness-base-url) keeps its own state
+            schema.app.reset()
+
+
 def test_stateful_links_between_skills_and_completions() -> None:
-    schema.as_state_machine().run(
+    Workflow.run(
         settings=settings(
             max_examples=50, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck)
         )
