@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import yaml
 from vcr.request import Request
 
 from harness.bundles import build_bundle, encode_bundle
+from harness.contract import DescriptionChoice, description_in_use, use_description
 from harness.recording.interaction import Interaction, RecordedRequest, RecordedResponse
 
 URL = "http://127.0.0.1:43125/v1/openai/chat/completions"
@@ -154,3 +157,19 @@ def edited(document: Any, **paths: Any) -> dict[str, Any]:
         else:
             node[key] = value
     return out
+
+
+@contextlib.contextmanager
+def another_description(folder: Path) -> Iterator[None]:
+    """The packaged description under an overlay that changes only its prose: another hash, the same rules."""
+    overlay = folder / "overlay.yaml"
+    overlay.write_text(
+        "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n"
+        "  - target: $.info\n    update: {description: another description}\n"
+    )
+    previous = description_in_use()
+    use_description(DescriptionChoice(None, (overlay,)))
+    try:
+        yield
+    finally:
+        use_description(previous)

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from harness.contract import DescriptionChoice, description_in_use, use_description
 from harness.errors import CassetteError
 from harness.recording import cassette_io
 from harness.recording.blobs import blob_dir_for, referenced_digests
@@ -18,7 +17,14 @@ from harness.recording.cassette_io import load_file, save_interactions
 from harness.recording.cassette_parse import Loaded
 from harness.recording.load_cache import LoadCache
 from harness.recording.matcher import request_key
-from tests.recording._cassettes import BUNDLE_B64, completion_request, inline_skill, interaction, stream
+from tests.recording._cassettes import (
+    BUNDLE_B64,
+    another_description,
+    completion_request,
+    inline_skill,
+    interaction,
+    stream,
+)
 
 BINARY = bytes(range(256))
 
@@ -158,21 +164,12 @@ def test_a_replaced_blob_is_verified_again(tmp_path: Path, cache: CountingCache)
 def test_keys_are_computed_again_under_another_description(tmp_path: Path, cache: CountingCache) -> None:
     path = _cassette(tmp_path)
     load_file(path, cache=cache)
-    overlay = tmp_path / "overlay.yaml"
-    overlay.write_text(
-        "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n"
-        "  - target: $.info\n    update: {description: another description}\n"
-    )
-    previous = description_in_use()
-    use_description(DescriptionChoice(None, (overlay,)))
-    try:
+    with another_description(tmp_path):
         again = load_file(path, cache=cache)
         assert cache.hits == 0
         assert [getattr(rq, "_harness_request_key", None) for rq in again.requests] == _fresh_keys(again)
         load_file(path, cache=cache)
         assert cache.hits == 1
-    finally:
-        use_description(previous)
 
 
 def test_entries_name_the_cassettes_bytes_and_hold_no_more_than_the_cassette(

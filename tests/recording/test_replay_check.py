@@ -10,14 +10,13 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.contract import DescriptionChoice, description_in_use, use_description
 from harness.recording import load_cache, replay_check
 from harness.recording.cassette_check import check_interactions
 from harness.recording.cassette_io import load_file, save_interactions
 from harness.recording.load_cache import LoadCache
 from harness.recording.replay_check import ReplayCheck, check_played
 from harness.recording.scope import Scope
-from tests.recording._cassettes import COMPLETION, completion_request, inline_skill, interaction
+from tests.recording._cassettes import COMPLETION, another_description, completion_request, inline_skill, interaction
 
 SCOPE = Scope.build(base_urls=["http://127.0.0.1:43125"])
 STALE = "0" * 64
@@ -112,17 +111,8 @@ def test_another_description_or_validator_judges_again(
 ) -> None:
     path = _save(tmp_path / "c.yaml")
     _replayed(path, LoadCache(lambda: tmp_path / "cache"))
-    overlay = tmp_path / "overlay.yaml"
-    overlay.write_text(
-        "overlay: 1.0.0\ninfo: {title: t, version: '1'}\nactions:\n"
-        "  - target: $.info\n    update: {description: another description}\n"
-    )
-    previous = description_in_use()
-    use_description(DescriptionChoice(None, (overlay,)))
-    try:
+    with another_description(tmp_path):
         _replayed(path, LoadCache(lambda: tmp_path / "cache"))
-    finally:
-        use_description(previous)
     assert judged.count == 2
     for _ in range(2):  # judged under the description again (one verdict per cassette), then kept
         _replayed(path, LoadCache(lambda: tmp_path / "cache"))
