@@ -19,7 +19,9 @@ Three questions, each measured side by side:
    openai-python, recorded against the embedded reference server, then replayed offline,
    with pytest's cache (so the load cache) on after one untimed warm-up run, and with
    `-p no:cacheprovider` (no load cache: a first run, or CI without a kept cache); each run
-   a fresh pytest process timed as the user waits, minus a zero-call run.
+   a fresh pytest process timed as the user waits, minus a zero-call run. Twice: as a user
+   installs the harness (F1's environment with our wheel and openai: the goals), and in this
+   project's environment (every extra and dev tool: for information).
 
 `python -m benchmarks.bench_scale` runs it alone and prints the section; with matplotlib
 importable (`uv run --frozen --with matplotlib python -m benchmarks.bench_scale`) it also
@@ -33,6 +35,7 @@ import gc
 import json
 import os
 import pickle
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -42,9 +45,12 @@ from statistics import median
 from benchmarks.bench_matching import (
     scope_for_bench,
 )
+from benchmarks.bench_startup import CACHE as STARTUP_CACHE
+from benchmarks.bench_startup import CORE_OAI, ENVS, build_wheel, write_requirements
 from benchmarks.common import (
     Traffic,
     body_bytes,
+    find_uv,
     log,
     make_interaction,
 )
@@ -52,7 +58,9 @@ from benchmarks.peer_envs import PeerChild, cassetter_python
 from benchmarks.scale_e2e import (
     E2E_LARGE,
     E2E_SMALL,
+    PROJECT_ENV,
     PYTEST_TIMEOUT,
+    USER_INSTALL,
     measure_e2e,
 )
 from benchmarks.scale_report import (
@@ -74,6 +82,7 @@ from benchmarks.scale_tables import (
     plot,
 )
 from harness.canonical import canonicalize
+from harness.matrix.stacks import build_env
 from harness.recording.load_cache import code_fingerprint
 
 __all__ = ["headlines", "main", "run", "to_markdown"]
@@ -88,7 +97,9 @@ def run(
     large: int = E2E_LARGE,
     budget_s: float = PEER_BUDGET_S,
     plot_path: Path | None = SCALE_PNG,
+    project_env: bool = True,
 ) -> ScaleResults:
+    """`project_env`: also run part 3 in this project's environment (for information)."""
     started, load_start = time.perf_counter(), _load_average()
     workdir.mkdir(parents=True, exist_ok=True)
     traffic = Traffic()
@@ -105,7 +116,8 @@ def run(
         suite_results = measure_suites(workdir, recorded, child, scope, suites)
     del recorded
     gc.collect()
-    e2e = measure_e2e(workdir, small, large)
+    e2e = measure_e2e(workdir / "user", small, large, user_install(), USER_INSTALL)
+    project = measure_e2e(workdir / "project", small, large, Path(sys.executable), PROJECT_ENV) if project_env else None
     results = ScaleResults(
         size_results,
         suite_results,
@@ -114,11 +126,20 @@ def run(
         cassetter,
         budget_s,
         fingerprint_s,
+        e2e_project=project,
     )
     results.plot = plot(results, plot_path) if plot_path is not None else "not drawn (no path given)"
     results.seconds = time.perf_counter() - started
     results.load_start, results.load_end = load_start, _load_average()
     return results
+
+
+def user_install() -> Path:
+    """The Python of F1's *with harness + openai* environment (our wheel, core), built or reused under .bench-peers."""
+    uv = find_uv()
+    log("  S1: the user's environment (our wheel, core, with openai; uv build, .bench-peers/)")
+    write_requirements(uv, build_wheel(uv))
+    return build_env(ENVS[CORE_OAI], STARTUP_CACHE, uv=uv)
 
 
 def _fingerprint_s(repeats: int = 5) -> float:
@@ -148,6 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--budget", type=float, default=PEER_BUDGET_S, help="seconds of peer lookups per pass")
     parser.add_argument("--no-plot", action="store_true", help="do not draw benchmarks/scale.png")
+    parser.add_argument(
+        "--no-project-env", action="store_true", help="part 3 as a user installs the harness only (not also here)"
+    )
     parser.add_argument("--keep", type=Path, default=None, help="keep the cassettes and test folders here")
     parser.add_argument("--save", type=Path, default=None, help="also pickle the results to this file")
     parser.add_argument("--load", type=Path, default=None, help="render pickled results instead of running")
@@ -168,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             large=args.large,
             budget_s=args.budget,
             plot_path=None if args.no_plot else SCALE_PNG,
+            project_env=not args.no_project_env,
         )
     if args.save is not None:
         args.save.write_bytes(pickle.dumps(results))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -131,6 +130,8 @@ class E2EResults:
     small: int
     large: int
     commands: dict[str, str]
+    where: str
+    """The environment the runs used (`USER_INSTALL` or `PROJECT_ENV`)."""
     record: dict[int, list[PytestRun]] = field(default_factory=dict)
     replay: dict[int, list[PytestRun]] = field(default_factory=dict)
     """`-p no:cacheprovider`: no load cache, so each run loads as a first run (or CI without a kept cache) does."""
@@ -168,11 +169,24 @@ class E2EResults:
 _SESSION = re.compile(r"(\d+) passed in ([0-9.]+)s")
 
 
-def _pytest(cwd: Path, args: Sequence[str]) -> PytestRun:
-    command = [sys.executable, "-m", "pytest", *args]
+USER_INSTALL = "as a user installs it"
+"""The harness's wheel (core, no extras) with pytest, vcrpy, pytest-recording and openai, pinned to uv.lock: F1's
+*with harness + openai* environment. The issue measured its scenario this way; the goals are judged here."""
+PROJECT_ENV = "this project's environment"
+"""Every extra and dev tool: schemathesis', hypothesis', syrupy's and xdist's pytest plugins load in every run."""
+
+
+def _child_env() -> dict[str, str]:
+    """`clean_env` without what would point a child at this project's venv."""
+    drop = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "UV_PROJECT_ENVIRONMENT")
+    return {k: v for k, v in clean_env().items() if k not in drop}
+
+
+def _pytest(cwd: Path, args: Sequence[str], python: Path) -> PytestRun:
+    command = [str(python), "-m", "pytest", *args]
     start = time.perf_counter()
     proc = subprocess.run(
-        command, cwd=cwd, env=clean_env(), capture_output=True, text=True, check=False, timeout=PYTEST_TIMEOUT
+        command, cwd=cwd, env=_child_env(), capture_output=True, text=True, check=False, timeout=PYTEST_TIMEOUT
     )
     wall = time.perf_counter() - start
     found = _SESSION.search(proc.stdout)
@@ -181,7 +195,8 @@ def _pytest(cwd: Path, args: Sequence[str]) -> PytestRun:
     return PytestRun(wall, float(found.group(2)))
 
 
-def measure_e2e(workdir: Path, small: int, large: int) -> E2EResults:
+def measure_e2e(workdir: Path, small: int, large: int, python: Path, where: str) -> E2EResults:
+    """The scenario with `python`'s environment (`where` names it in the report), in `workdir`."""
     test = f"{TEST_NAME}.py"
     base = ["-p", "no:cacheprovider", "-q"]
     offline = ["--block-network", "--vlmrun-base-url", DUMMY_BASE_URL]
@@ -191,7 +206,7 @@ def measure_e2e(workdir: Path, small: int, large: int) -> E2EResults:
         "cached": [f"{test}::test_many_calls", "-q", "--record-mode=none", *offline],
         "floor": [f"{test}::test_floor", *base, *offline],
     }
-    results = E2EResults(small, large, {k: "python -m pytest " + " ".join(v) for k, v in args.items()})
+    results = E2EResults(small, large, {k: "python -m pytest " + " ".join(v) for k, v in args.items()}, where)
     sizes = [0, small, large]
 
     def folder(n: int, rep: int) -> Path:
@@ -201,27 +216,27 @@ def measure_e2e(workdir: Path, small: int, large: int) -> E2EResults:
             (path / test).write_text(E2E_TEST.format(calls=n), encoding="utf-8")
         return path
 
-    log("  S1: one untimed recording and floor run (bytecode, pytest's rewritten plugins)")
+    log(f"  S1 ({where}): one untimed recording and floor run (bytecode, pytest's rewritten plugins)")
     warm = workdir / "e2e" / "warm-up"
     shutil.rmtree(warm, ignore_errors=True)
     warm.mkdir(parents=True)
     (warm / test).write_text(E2E_TEST.format(calls=1), encoding="utf-8")
-    _pytest(warm, args["record"])
-    _pytest(warm, args["floor"])
+    _pytest(warm, args["record"], python)
+    _pytest(warm, args["floor"], python)
     results.record = {n: [] for n in sizes}
     records = {n: E2E_RECORDS_LARGE if n == large else E2E_RECORDS for n in sizes}
     for rep in range(max(records.values())):
         for n in rotated([n for n in sizes if records[n] > rep], rep):
-            log(f"  S1: recording {n:,} calls, run {rep + 1}/{records[n]}")
-            results.record[n].append(_pytest(folder(n, rep), args["record"]))
+            log(f"  S1 ({where}): recording {n:,} calls, run {rep + 1}/{records[n]}")
+            results.record[n].append(_pytest(folder(n, rep), args["record"], python))
     for n in sizes:
         cassette = folder(n, 0) / "cassettes" / TEST_NAME / "test_many_calls.yaml"
         if n and not cassette.exists():
             raise RuntimeError(f"S1: recording {n} calls wrote no cassette at {cassette}")
         results.cassette_bytes[n] = cassette.stat().st_size if n else 0
     for n in sizes:  # the suite's first run with pytest's cache on: it fills the load cache, untimed
-        log(f"  S1: replay of {n:,} calls with the load cache on, warm-up run (untimed)")
-        _pytest(folder(n, 0), args["cached"])
+        log(f"  S1 ({where}): replay of {n:,} calls with the load cache on, warm-up run (untimed)")
+        _pytest(folder(n, 0), args["cached"], python)
     filled = {n: cache_entries(folder(n, 0) / PYTEST_LOAD_CACHE) for n in sizes}
     for n in sizes:
         if len(filled[n]) != (1 if n else 0):
@@ -236,8 +251,8 @@ def measure_e2e(workdir: Path, small: int, large: int) -> E2EResults:
     runs = {"replay": results.replay, "cached": results.cached, "floor": results.floor}
     for rep in range(max(repeats.values())):
         for kind, n in rotated([v for v in variants if repeats[v] > rep], rep):
-            log(f"  S1: {kind} of {n:,} calls, run {rep + 1}/{repeats[kind, n]}")
-            runs[kind][n].append(_pytest(folder(n, 0), args[kind]))
+            log(f"  S1 ({where}): {kind} of {n:,} calls, run {rep + 1}/{repeats[kind, n]}")
+            runs[kind][n].append(_pytest(folder(n, 0), args[kind], python))
     for n in sizes:  # every cache-on run found its entry: none was rewritten
         if cache_entries(folder(n, 0) / PYTEST_LOAD_CACHE) != filled[n]:
             raise RuntimeError(f"S1: a cache-on replay of {n} calls missed the load cache")

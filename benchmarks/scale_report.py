@@ -18,8 +18,10 @@ from benchmarks.scale_e2e import (
     E2E_REPLAYS,
     E2E_REPLAYS_LARGE,
     MEDIAN,
+    PROJECT_ENV,
     SESSION,
     TEST_NAME,
+    USER_INSTALL,
 )
 from benchmarks.scale_sizes import (
     CASSETTER,
@@ -125,10 +127,16 @@ def to_markdown(r: ScaleResults) -> str:
         f"A generated test file (`{TEST_NAME}.py`, in a temporary folder, no conftest): `test_many_calls` uses the "
         "plugin's `openai_client` fixture and makes N distinct `chat.completions.create` calls (the seed "
         "examples' messages with a unique system prompt and text per call, skills in dict form via `extra_body`; "
-        "inline bundles stored once under `_blobs`). Each run is a fresh `sys.executable -m pytest` process "
+        "inline bundles stored once under `_blobs`). Each run is a fresh `python -m pytest` process "
         "timed as the user waits (interpreter start, imports, collection, the embedded server when recording), "
         "with bytecode cached as in a user's environment (see the top of this file; one untimed recording and "
-        "one untimed floor run come first, so pytest's rewritten plugins are cached too). "
+        "one untimed floor run come first, so pytest's rewritten plugins are cached too). It runs twice. "
+        f"*{USER_INSTALL}* (the goals are judged here, as the issue measured its scenario): F1's *with harness "
+        "+ openai* environment, our wheel (`uv build`, the core, no extras) with pytest, vcrpy, "
+        "pytest-recording and openai, every version pinned to uv.lock. "
+        f"*{PROJECT_ENV}* (for information, after the goals): this checkout's venv with every extra and dev "
+        "tool, whose schemathesis, hypothesis, syrupy and xdist pytest plugins load in every run, so each start "
+        "costs more, the same for recording and replay. "
         f"Recording: `{e.commands['record']}` against the embedded reference server, each run into a fresh "
         f"folder ({E2E_RECORDS} each for 0 and {e.small} calls, {E2E_RECORDS_LARGE} for {e.large:,}). "
         f"Replay, on the first recording, two ways: *load cache on*, `{e.commands['cached']}`, timed after one "
@@ -143,10 +151,13 @@ def to_markdown(r: ScaleResults) -> str:
         "their medians, and from the medians of pytest's own `passed in …s` (*session*: collection and the "
         "test, no interpreter start, so less noise, same costs per call).",
         "",
+        f"**{USER_INSTALL[0].upper()}{USER_INSTALL[1:]}:**",
+        "",
         *e2e_table(e),
         "",
         *_goals(r),
         "",
+        *_project_env(r),
         *_limits(r),
     ]
     return "\n".join(lines) + "\n"
@@ -170,6 +181,26 @@ def _failures(r: ScaleResults) -> list[str]:
             "",
         ]
     return lines
+
+
+def _project_env(r: ScaleResults) -> list[str]:
+    """Part 3 in this project's environment: its table and the goals' ratios there, for information."""
+    p = r.e2e_project
+    if p is None:
+        return []
+    return [
+        f"**In {PROJECT_ENV}** (for information; the zero-call runs show what its plugins add to each start, "
+        f"{p.seconds(p.cached, 0) - r.e2e.seconds(r.e2e.cached, 0):+.2f} s for a replay, fastest runs):",
+        "",
+        *e2e_table(p),
+        "",
+        f"There, per-call replay at {p.large:,} is {p.growth(p.cached):.2f}x that at {p.small} "
+        f"({p.growth(p.cached, MEDIAN):.2f}x from medians), and replay takes {p.replay_vs_record(p.cached):.2f}x "
+        f"the recording's wall time ({p.replay_vs_record(p.cached, MEDIAN):.2f}x from medians; "
+        f"{p.net_replay_vs_record(p.cached):.2f}x per call net of the zero-call runs); without the load cache "
+        f"{p.replay_vs_record(p.replay):.2f}x ({p.net_replay_vs_record(p.replay):.2f}x net).",
+        "",
+    ]
 
 
 def _goals(r: ScaleResults) -> list[str]:

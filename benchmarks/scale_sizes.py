@@ -409,6 +409,7 @@ class ScaleResults:
     sizes: list[SizeResult]
     suites: list[SuiteResult]
     e2e: E2EResults
+    """The scenario as a user installs the harness: the goals are judged on it."""
     mean_body_bytes: float
     cassetter_version: str
     budget_s: float
@@ -419,6 +420,8 @@ class ScaleResults:
     load_end: str = "unknown"
     plot: str = ""
     """Where the plot was written, or why it was not."""
+    e2e_project: E2EResults | None = None
+    """The same scenario in this project's environment, for information."""
 
     def size(self, n: int) -> SizeResult:
         return next(s for s in self.sizes if s.n == n)

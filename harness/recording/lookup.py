@@ -46,8 +46,9 @@ class KeyIndex:
         """Keys of the GETs a recorded 303 points at."""
         self.indexed = 0
         self.recent: dict[tuple[str, str, bytes], RequestKey] = {}
-        self.by_size: defaultdict[int, list[int]] = defaultdict(list)
-        """Recorded requests with a body, by its length: where a live body sent byte for byte is found."""
+        self.by_body: defaultdict[bytes, list[int]] = defaultdict(list)
+        """Recorded requests with a body, by its bytes: where a live body sent byte for byte is found
+        (the dict holds the recorded bytes objects themselves; each is hashed once)."""
 
     def _catch_up(self) -> None:
         data = self.cassette.data
@@ -56,7 +57,7 @@ class KeyIndex:
             if self.scope.owns(stored):
                 self.by_key[request_key(stored)].append(index)
                 if body := request_bytes(stored):
-                    self.by_size[len(body)].append(index)
+                    self.by_body[body].append(index)
                 if (location := _see_other(response)) is not None:
                     self.polls.add(get_key(urljoin(str(stored.uri), location)))
         self.indexed = len(data)
@@ -80,11 +81,10 @@ class KeyIndex:
         """The key of a recorded request this one repeats byte for byte (method, URI, body), known
         since the load: a key is a function of those bytes, so its canonical form is not computed again."""
         self._catch_up()
-        body = request_bytes(filtered)
         method, uri = str(filtered.method).upper(), str(filtered.uri)
-        for index in self.by_size.get(len(body), ()) if body else ():
+        for index in self.by_body.get(request_bytes(filtered), ()):
             stored = self.cassette.data[index][0]
-            if request_bytes(stored) == body and str(stored.uri) == uri and str(stored.method).upper() == method:
+            if str(stored.uri) == uri and str(stored.method).upper() == method:
                 return request_key(stored)
         return None
 
