@@ -46,9 +46,10 @@ class KeyIndex:
         """Keys of the GETs a recorded 303 points at."""
         self.indexed = 0
         self.recent: dict[tuple[str, str, bytes], RequestKey] = {}
-        self.by_body: defaultdict[bytes, list[int]] = defaultdict(list)
-        """Recorded requests with a body, by its bytes: where a live body sent byte for byte is found
-        (the dict holds the recorded bytes objects themselves; each is hashed once)."""
+        self.by_body: dict[bytes, int] = {}
+        """The first recorded request with each body, by its bytes: where a live body sent byte for byte
+        is found (the recorded bytes objects themselves, each hashed once; an int per entry, not a list,
+        so that indexing 10,000 calls does not wake the cyclic collector)."""
 
     def _catch_up(self) -> None:
         data = self.cassette.data
@@ -57,7 +58,7 @@ class KeyIndex:
             if self.scope.owns(stored):
                 self.by_key[request_key(stored)].append(index)
                 if body := request_bytes(stored):
-                    self.by_body[body].append(index)
+                    self.by_body.setdefault(body, index)
                 if (location := _see_other(response)) is not None:
                     self.polls.add(get_key(urljoin(str(stored.uri), location)))
         self.indexed = len(data)
@@ -81,12 +82,12 @@ class KeyIndex:
         """The key of a recorded request this one repeats byte for byte (method, URI, body), known
         since the load: a key is a function of those bytes, so its canonical form is not computed again."""
         self._catch_up()
-        method, uri = str(filtered.method).upper(), str(filtered.uri)
-        for index in self.by_body.get(request_bytes(filtered), ()):
-            stored = self.cassette.data[index][0]
-            if str(stored.uri) == uri and str(stored.method).upper() == method:
-                return request_key(stored)
-        return None
+        index = self.by_body.get(request_bytes(filtered))
+        if index is None:
+            return None
+        stored = self.cassette.data[index][0]
+        same = str(stored.uri) == str(filtered.uri) and str(stored.method).upper() == str(filtered.method).upper()
+        return request_key(stored) if same else None  # the same body sent elsewhere: its own key is computed
 
     def __call__(self, request: Any) -> Iterator[tuple[int, Any]]:
         cassette = self.cassette
