@@ -302,8 +302,8 @@ def _limits(r: ScaleResults) -> list[str]:
         "hook through `__contains__` is recognised and passed through, and the index keeps the key of each "
         "distinct live request for `play_response`): a `copy.deepcopy` of the request and our scrubbing of the "
         "copy (which parses and walks the JSON body). The live request's key costs a dict access: a body sent "
-        "byte for byte as recorded (as every call here is) takes its recording's key, found among the recorded "
-        "bodies of the same length; only a body in another form has its canonical form computed (`json.loads`, "
+        "byte for byte as recorded (as every call here is) takes its recording's key, found by its body's bytes "
+        "in a dict; only a body in another form has its canonical form computed (`json.loads`, "
         "`canonicalize`, sha256; P1's profile).",
         f"- *Lookup, vcrpy body*: every lookup scans from the first recording and runs all seven matchers on each "
         f"candidate, the body matcher parsing both JSON bodies; a hit at position k costs about 2k candidate "
