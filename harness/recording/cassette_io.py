@@ -104,7 +104,7 @@ def _load_cached(cache: LoadCache, path: Path, data: bytes) -> Loaded:
         loaded = parse_document(document, path)
         if loaded.harness:
             cache.write(path, content, data, loaded, contract)
-    cache.loaded(path, content, contract, len(loaded.requests))
+    cache.note_load(path, content, contract, len(loaded.requests))
     return loaded
 
 

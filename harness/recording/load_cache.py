@@ -18,6 +18,10 @@ the cache grows with the suite, not its history; entries are written through a t
 a rename, so xdist workers can only race to write the same bytes. `pytest --cache-clear`
 empties it and `-p no:cacheprovider` turns it off, as for any plugin's cache; a CI job may
 keep the folder between runs (the workflow `harness init` writes does).
+
+Replay conformance keeps its clean verdicts here too (`replay_check`), one beside each entry:
+valid for the bytes this process loaded, under the same description, harness code and
+schema validator, while the test recorded nothing into the cassette.
 """
 
 from __future__ import annotations
@@ -168,7 +172,7 @@ class LoadCache:
                     write_atomic(kept, b64, durable=False)  # a lost copy is only a slower load
             write_atomic(self._entry(cassette), header + b"\n" + payload, durable=False)
 
-    def loaded(self, cassette: Path, content: str, contract: str, count: int) -> None:
+    def note_load(self, cassette: Path, content: str, contract: str, count: int) -> None:
         """Note a load of these bytes (a clean conformance verdict on them may then be kept and reused)."""
         self._loads[os.path.abspath(cassette)] = (content, contract, count)
 
