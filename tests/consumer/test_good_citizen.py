@@ -247,15 +247,17 @@ def test_a_teams_suite_records_and_replays_beside_vlmrun(
     assert replayed.returncode == 0, explain(replayed)
     assert "7 passed" in replayed.stdout, explain(replayed)
 
-    # With pytest's cache on, each VLM Run cassette's load is kept, by the xdist workers too, and
-    # read on the next run; other APIs' cassettes are neither cached nor touched.
+    # With pytest's cache on, each VLM Run cassette's load and clean conformance verdict are kept, by
+    # the xdist workers too, and read on the next run; other APIs' cassettes are neither cached nor touched.
     ours = sorted(p.name for p in project.rglob("*.yaml") if b"vlmrun_harness:" in p.read_bytes())
+    kept = project / ".pytest_cache" / "d" / "vlmrun-harness"
     for _ in range(2):
         cached = consumer_env.pytest(
             project, "--record-mode=none", "--block-network", "-n", "2", "-q", env=offline, cache=True
         )
         assert "7 passed" in cached.stdout, explain(cached)
-        assert len(list((project / ".pytest_cache" / "d" / "vlmrun-harness").glob("*.json"))) == len(ours)
+        assert len(list(kept.glob("*.json"))) == len(ours)
+        assert sorted(p.stem for p in kept.glob("*.verdict")) == sorted(p.stem for p in kept.glob("*.json"))
     assert {name: (project / name).read_bytes() for name in HAND_WRITTEN} == hand_written
 
     # Replay with the harness gone: plain pytest-recording, vcrpy's default matching.
