@@ -25,10 +25,11 @@ class Served:
 
 
 @contextlib.contextmanager
-def harness_serve(key: str, cwd: Path | None = None) -> Iterator[Served]:
-    """A `python -m harness serve --port 0` subprocess, ready (health answered) on entry, stopped on exit."""
+def harness_serve(key: str, cwd: Path | None = None, *options: str) -> Iterator[Served]:
+    """A `python -m harness serve --port 0` subprocess (with `options`), ready (health answered) on entry,
+    stopped on exit."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "serve", "--port", "0", "--api-key", key],
+        [sys.executable, "-m", "harness", "serve", "--port", "0", "--api-key", key, *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -20,6 +20,7 @@ from harness.recording.interaction import Interaction, RecordedRequest, Recorded
 from harness.reference.app import ServerConfig, create_app
 from harness.reference.long_requests import EXAMPLE_JOB, EXAMPLE_RESULT, JobTable
 from tests.reference.conftest import AUTH, KEY
+from tests.serving import harness_serve
 
 COMPLETIONS = "/v1/openai/chat/completions"
 BODY = {"messages": [{"role": "user", "content": "Extract."}], "skills": [{"skill_name": "invoice-extraction"}]}
@@ -171,23 +172,12 @@ def test_the_job_table_is_bounded_least_recently_polled_first() -> None:
 
 
 def test_harness_serve_long_requests(tmp_path: Any) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "serve", "--port", "0", "--api-key", KEY, "--long-requests", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=tmp_path,
-    )
-    try:
-        assert proc.stdout is not None
-        found = re.search(r"(http://127\.0\.0\.1:\d+)/v1", proc.stdout.readline())
-        assert found, "no URL line"
-        with httpx.Client(base_url=found.group(1), headers=AUTH) as client:
-            location = client.post(COMPLETIONS, json=BODY).headers["location"]
-            assert [client.get(location).status_code for _ in range(2)] == [202, 200]
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with (
+        harness_serve(KEY, tmp_path, "--long-requests", "1") as served,
+        httpx.Client(base_url=served.url, headers=AUTH) as client,
+    ):
+        location = client.post(COMPLETIONS, json=BODY).headers["location"]
+        assert [client.get(location).status_code for _ in range(2)] == [202, 200]
 
 
 def test_harness_serve_refuses_a_bad_number_of_polls() -> None:
